@@ -1,0 +1,15 @@
+/**
+ * breakwater: circuit breakers owned by one supervisor, with calls isolated in per-service
+ * worker-thread pools. Named exports only.
+ */
+
+export * from './errors.ts';
+export type * from './events.ts';
+export type { TripPolicy, TripReason, WindowStats } from './policy/types.ts';
+export { type PresetName, presets } from './presets.ts';
+export type { Work } from './supervisor/inline.ts';
+export type { HandlerArgs, ServiceProxy } from './supervisor/proxy.ts';
+export { type CloseOptions, Supervisor } from './supervisor/supervisor.ts';
+export { type Clock, systemClock, type TimerHandle } from './time/clock.ts';
+export { ManualClock } from './time/manual-clock.ts';
+export type * from './types.ts';

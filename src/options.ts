@@ -1,0 +1,172 @@
+/**
+ * Options are resolved once (p-queue's habit): copied, defaults filled, validated with messages
+ * that name the field. The caller's objects are never mutated or kept.
+ */
+import { invalidOption } from './errors.ts';
+import { type ResolvedTripOptions, resolveTripOptions } from './policy/options.ts';
+import type { BreakerOptions, Fallback, ServiceOptions, TripOptions } from './types.ts';
+import {
+  boolOption,
+  functionOption,
+  intOption,
+  isPlainObject,
+  numberOption,
+  objectOption,
+} from './validate.ts';
+
+export type ResolvedBackoff =
+  | { readonly kind: 'constant' }
+  | {
+      readonly kind: 'exponential';
+      readonly factor: number;
+      readonly maxMs: number;
+      readonly jitter: number;
+    };
+
+export interface ResolvedBreakerOptions {
+  readonly trip: ResolvedTripOptions;
+  readonly openMs: number;
+  readonly backoff: ResolvedBackoff;
+  readonly halfOpen: {
+    readonly maxCalls: number;
+    readonly successThreshold: number;
+    readonly maxWaitMs: number;
+  };
+  readonly callTimeoutMs: number;
+  readonly isFailure: ((error: unknown) => boolean) | undefined;
+}
+
+export interface ResolvedServiceOptions {
+  readonly breaker: ResolvedBreakerOptions;
+  readonly fallback: Fallback<unknown> | undefined;
+  readonly fallbackOnFailure: boolean;
+  readonly latencySampleEvery: number;
+}
+
+const MAX_MS = 2_147_483_647; // setTimeout's limit
+
+/** Default breaker values, from the reference interface spec. */
+export const BREAKER_DEFAULTS = Object.freeze({
+  threshold: 5,
+  windowMs: 60_000,
+  openMs: 30_000,
+  successThreshold: 3,
+  callTimeoutMs: 10_000,
+  maxCalls: 5,
+});
+
+/** Merges supervisor-wide defaults under a service's options (breaker and halfOpen merged one level deep). */
+export function mergeServiceOptions(
+  defaults: ServiceOptions | undefined,
+  options: ServiceOptions | undefined,
+): ServiceOptions {
+  if (defaults === undefined) return options ?? {};
+  if (options === undefined) return defaults;
+  const breaker =
+    defaults.breaker === undefined || options.breaker === undefined
+      ? (options.breaker ?? defaults.breaker)
+      : {
+          ...defaults.breaker,
+          ...options.breaker,
+          halfOpen: { ...defaults.breaker.halfOpen, ...options.breaker.halfOpen },
+        };
+  return { ...defaults, ...options, ...(breaker === undefined ? {} : { breaker }) };
+}
+
+export function resolveServiceOptions(input: unknown, field = 'options'): ResolvedServiceOptions {
+  const o = objectOption(input, field) ?? {};
+  const fallback = o.fallback;
+  if (
+    fallback !== undefined &&
+    typeof fallback !== 'function' &&
+    !(isPlainObject(fallback) && 'value' in fallback)
+  ) {
+    throw invalidOption('type', `${field}.fallback`, 'a function or { value }', fallback);
+  }
+  return {
+    breaker: resolveBreakerOptions(o.breaker, `${field}.breaker`),
+    fallback: fallback as Fallback<unknown> | undefined,
+    fallbackOnFailure: boolOption(o.fallbackOnFailure, `${field}.fallbackOnFailure`, false),
+    latencySampleEvery: intOption(o.latencySampleEvery, `${field}.latencySampleEvery`, 8, 1, 1 << 20),
+  };
+}
+
+export function resolveBreakerOptions(input: unknown, field = 'breaker'): ResolvedBreakerOptions {
+  const o = (objectOption(input, field) ?? {}) as BreakerOptions & Record<string, unknown>;
+  const callTimeoutMs = intOption(
+    o.callTimeoutMs,
+    `${field}.callTimeoutMs`,
+    BREAKER_DEFAULTS.callTimeoutMs,
+    0,
+    MAX_MS,
+  );
+  const h = objectOption(o.halfOpen, `${field}.halfOpen`) ?? {};
+  const maxCalls = intOption(
+    h.maxCalls,
+    `${field}.halfOpen.maxCalls`,
+    BREAKER_DEFAULTS.maxCalls,
+    1,
+    1_000_000,
+  );
+  const successThreshold = intOption(
+    h.successThreshold,
+    `${field}.halfOpen.successThreshold`,
+    Math.min(BREAKER_DEFAULTS.successThreshold, maxCalls),
+    1,
+    1_000_000,
+  );
+  if (successThreshold > maxCalls) {
+    // With fewer permits than required successes a half-open period could never close.
+    throw invalidOption(
+      'range',
+      `${field}.halfOpen.successThreshold`,
+      `<= halfOpen.maxCalls (${maxCalls})`,
+      successThreshold,
+    );
+  }
+  const maxWaitMs = intOption(
+    h.maxWaitMs,
+    `${field}.halfOpen.maxWaitMs`,
+    Math.min(MAX_MS, Math.max(2 * callTimeoutMs, 60_000)),
+    1,
+    MAX_MS,
+  );
+  const trip: TripOptions = (o.trip as TripOptions | undefined) ?? {
+    kind: 'consecutive',
+    threshold: BREAKER_DEFAULTS.threshold,
+    windowMs: BREAKER_DEFAULTS.windowMs,
+  };
+  return {
+    trip: resolveTripOptions(trip, `${field}.trip`),
+    openMs: intOption(o.openMs, `${field}.openMs`, BREAKER_DEFAULTS.openMs, 1, MAX_MS),
+    backoff: resolveBackoff(o.backoff, `${field}.backoff`),
+    halfOpen: { maxCalls, successThreshold, maxWaitMs },
+    callTimeoutMs,
+    isFailure: functionOption<(error: unknown) => boolean>(o.isFailure, `${field}.isFailure`),
+  };
+}
+
+function resolveBackoff(input: unknown, field: string): ResolvedBackoff {
+  const o = objectOption(input, field);
+  if (o === undefined || o.kind === 'constant') return { kind: 'constant' };
+  if (o.kind !== 'exponential')
+    throw invalidOption('type', `${field}.kind`, '"constant" or "exponential"', o.kind);
+  return {
+    kind: 'exponential',
+    factor: numberOption(o.factor, `${field}.factor`, 2, 1, 1_000),
+    maxMs: intOption(o.maxMs, `${field}.maxMs`, 300_000, 1, MAX_MS),
+    jitter: numberOption(o.jitter, `${field}.jitter`, 0, 0, 1),
+  };
+}
+
+/** How long an open period lasts after `reopenStreak` opens without a close in between (1 = first). */
+export function openDuration(
+  options: ResolvedBreakerOptions,
+  reopenStreak: number,
+  random: () => number,
+): number {
+  const b = options.backoff;
+  if (b.kind === 'constant') return options.openMs;
+  const base = Math.min(b.maxMs, options.openMs * b.factor ** Math.max(0, reopenStreak - 1));
+  return Math.min(b.maxMs, Math.round(base * (1 + b.jitter * random())));
+}

@@ -1,0 +1,108 @@
+/**
+ * The supervisor's typed emitter (eventemitter3 underneath). Each listener is wrapped once so a
+ * throwing listener cannot stop the others or corrupt state: its error is reported as one
+ * `listenerError` event (or to the logger when the listenerError listener itself throws or none
+ * is registered). `listening` flags let the hot path skip building per-call payloads nobody reads.
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { SupervisorEventName, SupervisorEvents, SupervisorListener } from '../events.ts';
+import type { Logger } from '../types.ts';
+
+type AnyListener = (payload: never) => void;
+
+export class SafeEmitter {
+  readonly #ee = new EventEmitter();
+  /** listener -> event -> wrapper, so `off(event, listener)` finds the wrapper. */
+  readonly #wrappers = new WeakMap<AnyListener, Map<SupervisorEventName, (payload: unknown) => void>>();
+  readonly #logger: Logger | undefined;
+  readonly #now: () => number;
+  /** True while at least one per-call listener exists for each event. */
+  readonly listening = {
+    callSucceeded: false,
+    callFailed: false,
+    callRejected: false,
+    callTimedOut: false,
+    fallback: false,
+    lateResult: false,
+  };
+
+  constructor(logger: Logger | undefined, now: () => number) {
+    this.#logger = logger;
+    this.#now = now;
+  }
+
+  on<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>, once = false): void {
+    if (typeof listener !== 'function') throw new TypeError(`listener for "${event}" must be a function`);
+    const wrapper = this.#wrap(event, listener as unknown as AnyListener, once);
+    if (once) this.#ee.once(event, wrapper);
+    else this.#ee.on(event, wrapper);
+    this.#refresh(event);
+  }
+
+  off<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>): void {
+    const byEvent = this.#wrappers.get(listener as unknown as AnyListener);
+    const wrapper = byEvent?.get(event);
+    if (wrapper === undefined) return;
+    this.#ee.off(event, wrapper);
+    byEvent!.delete(event);
+    this.#refresh(event);
+  }
+
+  removeAll(): void {
+    this.#ee.removeAllListeners();
+    for (const key of Object.keys(this.listening) as (keyof SafeEmitter['listening'])[])
+      this.listening[key] = false;
+  }
+
+  listenerCount(event: SupervisorEventName): number {
+    return this.#ee.listenerCount(event);
+  }
+
+  emit<E extends SupervisorEventName>(event: E, payload: SupervisorEvents[E][0]): void {
+    this.#ee.emit(event, payload);
+  }
+
+  #wrap(event: SupervisorEventName, listener: AnyListener, once: boolean): (payload: unknown) => void {
+    let byEvent = this.#wrappers.get(listener);
+    if (byEvent === undefined) {
+      byEvent = new Map();
+      this.#wrappers.set(listener, byEvent);
+    }
+    const existing = byEvent.get(event);
+    if (existing !== undefined && !once) return existing;
+    const wrapper = (payload: unknown): void => {
+      if (once) {
+        byEvent.delete(event);
+        queueMicrotask(() => this.#refresh(event));
+      }
+      try {
+        (listener as (p: unknown) => void)(payload);
+      } catch (error) {
+        this.#reportListenerError(event, payload, error);
+      }
+    };
+    byEvent.set(event, wrapper);
+    return wrapper;
+  }
+
+  #reportListenerError(event: SupervisorEventName, payload: unknown, error: unknown): void {
+    const service = (payload as { service?: string } | undefined)?.service;
+    if (event !== 'listenerError' && this.#ee.listenerCount('listenerError') > 0) {
+      this.#ee.emit('listenerError', { service, at: this.#now(), event, error });
+      return;
+    }
+    // A throwing listenerError listener (or none at all): report once to the logger, never rethrow.
+    if (this.#logger !== undefined)
+      this.#logger.error({ err: error, event, service }, 'breakwater event listener threw');
+    else
+      process.emitWarning(`a "${event}" listener threw: ${String(error)}`, {
+        code: 'BREAKWATER_LISTENER_ERROR',
+      });
+  }
+
+  #refresh(event: SupervisorEventName): void {
+    if (event in this.listening) {
+      this.listening[event as keyof SafeEmitter['listening']] = this.#ee.listenerCount(event) > 0;
+    }
+  }
+}
