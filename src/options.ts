@@ -62,6 +62,10 @@ export function mergeServiceOptions(
 ): ServiceOptions {
   if (defaults === undefined) return options ?? {};
   if (options === undefined) return defaults;
+  // Check shapes before spreading, or a bad value (breaker: 5) would vanish into the merge.
+  objectOption(options, 'options');
+  const b = objectOption(options.breaker, 'options.breaker');
+  if (b !== undefined) objectOption(b.halfOpen, 'options.breaker.halfOpen');
   const breaker =
     defaults.breaker === undefined || options.breaker === undefined
       ? (options.breaker ?? defaults.breaker)

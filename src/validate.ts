@@ -51,6 +51,12 @@ export function boolOption(value: unknown, field: string, fallback: boolean): bo
   return value;
 }
 
+/** A function that must be present. */
+export function requiredFunction<F>(value: unknown, field: string): F {
+  if (typeof value !== 'function') throw invalidOption('type', field, 'a function', value);
+  return value as F;
+}
+
 export function functionOption<F>(value: unknown, field: string): F | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw invalidOption('type', field, 'a function', value);

@@ -20,6 +20,8 @@ export interface Breaker {
   lastChange: number;
   /** open: when the recovery timer moves it to half-open; otherwise null. */
   nextAttemptAt: number | null;
+  /** Why the breaker entered its current state (`null` until the first transition). */
+  reason: TransitionReason | null;
   /** Opens since the breaker last closed (drives the backoff); 0 while closed. */
   reopenStreak: number;
   /** half-open bookkeeping for the current period. */
@@ -57,6 +59,7 @@ export function createBreaker(
     generation: 0,
     lastChange: now,
     nextAttemptAt: null,
+    reason: null,
     reopenStreak: 0,
     probesAdmitted: 0,
     probeSuccesses: 0,
@@ -73,6 +76,7 @@ function go(b: Breaker, to: CircuitState, reason: TransitionReason, now: number)
   b.state = to;
   b.generation++;
   b.lastChange = now;
+  b.reason = reason;
   b.nextAttemptAt = null;
   b.probesAdmitted = 0;
   b.probeSuccesses = 0;
@@ -188,7 +192,17 @@ export function timerFired(b: Breaker, now: number): Transition | null {
     case 'open':
       return go(b, 'half-open', 'recovery-timer', now);
     case 'half-open':
-      return go(b, 'open', 'half-open-timeout', now);
+      // Only probes that never finish keep a half-open period from ending. With none outstanding
+      // the breaker just waits for a caller (re-arming, no event): re-opening an idle breaker
+      // would make it flap on timers alone and grow its backoff for nothing.
+      if (b.probesAdmitted > b.probeSuccesses) return go(b, 'open', 'half-open-timeout', now);
+      return {
+        from: 'half-open',
+        to: 'half-open',
+        reason: 'half-open-timeout',
+        generation: b.generation,
+        timerAt: now + b.options.halfOpen.maxWaitMs,
+      };
     default:
       return null; // a stale timer; the caller cancels timers on every transition, so this is defensive
   }

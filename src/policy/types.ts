@@ -34,7 +34,10 @@ export interface TripPolicy {
   reset(now: number): void;
   /** Consecutive failures at the end of the window (for metrics). */
   consecutiveFailures(): number;
-  /** The current window's figures; `now` lets time windows drop expired buckets. */
+  /**
+   * The current window's figures; `now` lets time windows drop expired buckets. Policies that keep
+   * no window of calls (consecutive, failures-in-window) report totals since their last reset.
+   */
   stats(now: number): WindowStats;
   /** Plain JSON data of the window, for snapshots. */
   toJSON(): unknown;

@@ -5,6 +5,7 @@
  * is registered). `listening` flags let the hot path skip building per-call payloads nobody reads.
  */
 import { EventEmitter } from 'eventemitter3';
+import { invalidOption } from '../errors.ts';
 import type { SupervisorEventName, SupervisorEvents, SupervisorListener } from '../events.ts';
 import type { Logger } from '../types.ts';
 
@@ -12,8 +13,9 @@ type AnyListener = (payload: never) => void;
 
 export class SafeEmitter {
   readonly #ee = new EventEmitter();
-  /** listener -> event -> wrapper, so `off(event, listener)` finds the wrapper. */
+  /** listener -> event -> wrapper, so `off(event, listener)` finds the wrapper; `on` and `once` apart. */
   readonly #wrappers = new WeakMap<AnyListener, Map<SupervisorEventName, (payload: unknown) => void>>();
+  readonly #onceWrappers = new WeakMap<AnyListener, Map<SupervisorEventName, (payload: unknown) => void>>();
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
   /** True while at least one per-call listener exists for each event. */
@@ -32,7 +34,7 @@ export class SafeEmitter {
   }
 
   on<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>, once = false): void {
-    if (typeof listener !== 'function') throw new TypeError(`listener for "${event}" must be a function`);
+    if (typeof listener !== 'function') throw invalidOption('type', 'listener', 'a function', listener);
     const wrapper = this.#wrap(event, listener as unknown as AnyListener, once);
     if (once) this.#ee.once(event, wrapper);
     else this.#ee.on(event, wrapper);
@@ -40,11 +42,13 @@ export class SafeEmitter {
   }
 
   off<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>): void {
-    const byEvent = this.#wrappers.get(listener as unknown as AnyListener);
-    const wrapper = byEvent?.get(event);
-    if (wrapper === undefined) return;
-    this.#ee.off(event, wrapper);
-    byEvent!.delete(event);
+    for (const table of [this.#wrappers, this.#onceWrappers]) {
+      const byEvent = table.get(listener as unknown as AnyListener);
+      const wrapper = byEvent?.get(event);
+      if (wrapper === undefined) continue;
+      this.#ee.off(event, wrapper);
+      byEvent!.delete(event);
+    }
     this.#refresh(event);
   }
 
@@ -63,17 +67,19 @@ export class SafeEmitter {
   }
 
   #wrap(event: SupervisorEventName, listener: AnyListener, once: boolean): (payload: unknown) => void {
-    let byEvent = this.#wrappers.get(listener);
+    const table = once ? this.#onceWrappers : this.#wrappers;
+    let byEvent = table.get(listener);
     if (byEvent === undefined) {
       byEvent = new Map();
-      this.#wrappers.set(listener, byEvent);
+      table.set(listener, byEvent);
     }
     const existing = byEvent.get(event);
     if (existing !== undefined && !once) return existing;
     const wrapper = (payload: unknown): void => {
       if (once) {
-        byEvent.delete(event);
-        queueMicrotask(() => this.#refresh(event));
+        // eventemitter3 has already removed this once-listener when it calls it.
+        if (byEvent.get(event) === wrapper) byEvent.delete(event);
+        this.#refresh(event);
       }
       try {
         (listener as (p: unknown) => void)(payload);

@@ -126,7 +126,8 @@ export class Engine {
 
   /** Starts timing a call when it is sampled or must be timed. */
   startTime(svc: ServiceRecord): number {
-    if (svc.timeEveryCall || --svc.sampleCountdown === 0 || this.emitter.listening.callSucceeded) {
+    const l = this.emitter.listening;
+    if (svc.timeEveryCall || --svc.sampleCountdown === 0 || l.callSucceeded || l.callFailed) {
       svc.sampleCountdown = svc.options.latencySampleEvery;
       return this.clock.now();
     }
@@ -159,7 +160,6 @@ export class Engine {
       gen === b.generation &&
       !svc.detached
     ) {
-      svc.genCalls++;
       b.policy.onSuccess(false, 0);
       return;
     }
@@ -173,7 +173,6 @@ export class Engine {
       this.#late(svc, gen, true);
       return;
     }
-    svc.genCalls++;
     const now = this.clock.now();
     let duration = 0;
     if (start !== NOT_TIMED) {
@@ -181,7 +180,7 @@ export class Engine {
       svc.recordLatency(duration, now);
     }
     const slowMs = b.policy.slowCallMs;
-    const t = core.recordSuccess(b, slowMs !== undefined && duration >= slowMs, now);
+    const t = this.#guard(svc, () => core.recordSuccess(b, slowMs !== undefined && duration >= slowMs, now));
     if (t !== null) this.apply(svc, t);
     if (this.emitter.listening.callSucceeded) {
       this.emit('callSucceeded', { service: svc.name, at: now, durationMs: duration, state: b.state });
@@ -222,13 +221,11 @@ export class Engine {
       this.#late(svc, gen, false);
       return;
     }
-    svc.genCalls++;
-    svc.genFailures++;
     const now = this.clock.now();
     const duration = start === NOT_TIMED ? 0 : now - start;
     if (start !== NOT_TIMED) svc.recordLatency(duration, now);
     const slowMs = b.policy.slowCallMs;
-    const t = core.recordFailure(b, slowMs !== undefined && duration >= slowMs, now);
+    const t = this.#guard(svc, () => core.recordFailure(b, slowMs !== undefined && duration >= slowMs, now));
     if (t !== null) this.apply(svc, t);
     if (timeout && this.emitter.listening.callTimedOut) {
       this.emit('callTimedOut', {
@@ -263,6 +260,25 @@ export class Engine {
         code: String(code),
         state: svc.breaker.state,
       });
+    }
+  }
+
+  /**
+   * Runs a core step that calls into the trip policy. A custom policy that throws must not leave
+   * the call unsettled or the breaker half-updated: its error is reported and the outcome is taken
+   * as "no decision".
+   */
+  #guard(svc: ServiceRecord, step: () => core.Transition | null): core.Transition | null {
+    try {
+      return step();
+    } catch (error) {
+      if (this.logger !== undefined)
+        this.logger.error({ err: error, service: svc.name }, 'trip policy threw');
+      else
+        process.emitWarning(`trip policy of "${svc.name}" threw: ${String(error)}`, {
+          code: 'BREAKWATER_POLICY_ERROR',
+        });
+      return null;
     }
   }
 
@@ -315,7 +331,6 @@ export class Engine {
       svc.timer = this.scheduler.schedule(t.timerAt, () => this.#timerFired(svc, gen));
     }
     if (t.from === t.to) return; // a restored timer, not a transition
-    svc.newGeneration();
     const b = svc.breaker;
     const payload = {
       service: svc.name,

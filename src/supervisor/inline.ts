@@ -15,7 +15,7 @@ import type { ServiceRecord } from './service.ts';
 /** The work a caller runs through a breaker. Declare the `signal` parameter to receive one. */
 export type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 
-/** Handed to work that declares a signal parameter when nothing could ever abort it. */
+/** Passed to work that declares no signal parameter (it never reads it). */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -75,7 +75,8 @@ function runFast<T>(
   const start = e.startTime(svc);
   let r: T | PromiseLike<T>;
   try {
-    r = fn(NEVER_ABORTED);
+    // Work that declares a signal gets its own: listeners it adds must not pile up on a shared one.
+    r = fn(fn.length === 0 ? NEVER_ABORTED : new AbortController().signal);
   } catch (error) {
     try {
       return Promise.resolve(failWith(e, svc, gen, probe, start, error, fallback));
@@ -198,14 +199,18 @@ class InlineCall<T> implements DeadlineNode {
   expire(): void {
     if (!this.#settle()) return;
     const error = new CallTimeoutError(this.svc.name, this.timeoutMs);
-    this.controller?.abort(error);
-    this.e.failed(this.svc, this.gen, this.start, error);
+    let outcome: { value: T | PromiseLike<T> } | { error: unknown } = { error };
     try {
+      this.controller?.abort(error);
+      this.e.failed(this.svc, this.gen, this.start, error);
       const fb = this.e.fallbackFor(this.svc, this.fallback, 'failed', error);
-      if (fb === NO_FALLBACK) this.reject(error);
-      else this.resolve(fb);
-    } catch (fallbackError) {
-      this.reject(fallbackError);
+      if (fb !== NO_FALLBACK) outcome = { value: fb };
+    } catch (thrown) {
+      outcome = { error: thrown };
+    } finally {
+      // Settle whatever happened above: the caller must never be left waiting.
+      if ('value' in outcome) this.resolve(outcome.value);
+      else this.reject(outcome.error);
     }
   }
 

@@ -9,11 +9,13 @@ type AnyFunction = (...args: any[]) => unknown;
 
 /** Parameters of a handler without a trailing AbortSignal. */
 export type HandlerArgs<F extends AnyFunction> =
-  Parameters<F> extends [...infer Rest, AbortSignal]
-    ? Rest
-    : Parameters<F> extends [...infer Rest, (AbortSignal | undefined)?]
+  Parameters<F> extends []
+    ? []
+    : Parameters<F> extends [...infer Rest, AbortSignal]
       ? Rest
-      : Parameters<F>;
+      : Parameters<F> extends [...infer Rest, (AbortSignal | undefined)?]
+        ? Rest
+        : Parameters<F>;
 
 /** The proxy type of a handler module `M` (e.g. `typeof import('./workers/geo.js')`). */
 export type ServiceProxy<M> = {

@@ -59,9 +59,6 @@ export class ServiceRecord {
   readonly timeEveryCall: boolean;
   /** A success in a closed breaker can't trip this policy and needs no time: skip the clock read. */
   readonly cheapSuccess: boolean;
-  /** Calls whose breaker generation was current: failures/successes in this generation (for rates). */
-  genCalls = 0;
-  genFailures = 0;
   /** Made on first use: an idle service holds no histogram. */
   #latency: LatencyWindow | undefined;
   /** Set by unregister(): outcomes arriving afterwards are dropped. */
@@ -94,12 +91,11 @@ export class ServiceRecord {
   metrics(now: number): ServiceMetrics {
     const b = this.breaker;
     const c = this.counters;
+    // Rates describe the trip policy's current window (count/time windows), or everything since the
+    // breaker last closed for policies that keep no window of calls.
     const window = b.policy.stats(now);
-    // Rates describe the current window: the policy's own window when it keeps one, otherwise the
-    // current breaker generation (since the last state change).
-    const calls = window.calls > 0 ? window.calls : this.genCalls;
-    const failures = window.calls > 0 ? window.failures : this.genFailures;
-    const failureRate = calls === 0 ? 0 : failures / calls;
+    const calls = window.calls;
+    const failureRate = calls === 0 ? 0 : window.failures / calls;
     const latency = this.#latency?.summary(now);
     const base: ServiceMetrics = {
       service: this.name,
@@ -151,17 +147,11 @@ export class ServiceRecord {
         return {
           healthy: false,
           state: b.state,
-          message: `open after ${b.policy.consecutiveFailures()} consecutive failures; next probe in ${inMs} ms`,
+          message: `open (${b.reason ?? 'restored'}); next probe in ${inMs} ms`,
         };
       }
       case 'forced-open':
         return { healthy: false, state: b.state, message: 'forced open by an operator' };
     }
-  }
-
-  /** A transition happened: rates restart with the new generation. */
-  newGeneration(): void {
-    this.genCalls = 0;
-    this.genFailures = 0;
   }
 }

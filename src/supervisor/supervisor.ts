@@ -20,6 +20,7 @@ import { createPolicy } from '../policy/index.ts';
 import { createPoolExecutor, resolvePoolOptions } from '../pool/index.ts';
 import { type Clock, systemClock } from '../time/clock.ts';
 import type {
+  BreakerSnapshot,
   CallOptions,
   CircuitState,
   Fallback,
@@ -32,7 +33,8 @@ import type {
   SupervisorOptions,
   SupervisorSnapshot,
 } from '../types.ts';
-import { boolOption, functionOption, intOption, objectOption } from '../validate.ts';
+import { boolOption, intOption, objectOption, requiredFunction } from '../validate.ts';
+import { checkCall } from './call-options.ts';
 import { Engine, NO_FALLBACK } from './engine.ts';
 import { runInline, type Work } from './inline.ts';
 import { createServiceProxy, type ServiceProxy } from './proxy.ts';
@@ -57,19 +59,21 @@ function resolveSupervisorOptions(input: unknown): {
   const clock = objectOption(o.clock, 'options.clock') as Clock | undefined;
   if (clock !== undefined) {
     for (const m of ['now', 'setTimeout', 'clearTimeout'] as const)
-      functionOption(clock[m], `options.clock.${m}`);
+      requiredFunction(clock[m], `options.clock.${m}`);
   }
   const logger = objectOption(o.logger, 'options.logger') as Logger | undefined;
   if (logger !== undefined) {
-    for (const m of ['info', 'warn', 'error'] as const) functionOption(logger[m], `options.logger.${m}`);
+    for (const m of ['info', 'warn', 'error'] as const) requiredFunction(logger[m], `options.logger.${m}`);
   }
   const defaults = objectOption(o.defaults, 'options.defaults') as ServiceOptions | undefined;
   if (defaults !== undefined) resolveServiceOptions(defaults, 'options.defaults');
   return {
     clock: clock ?? systemClock,
     logger,
-    defaults,
-    restore: o.restore === undefined ? undefined : validateSnapshot(o.restore, 'options.restore'),
+    defaults: defaults === undefined ? undefined : { ...defaults },
+    // A deep copy: the snapshot is JSON, and later changes to the caller's object must not leak in.
+    restore:
+      o.restore === undefined ? undefined : structuredClone(validateSnapshot(o.restore, 'options.restore')),
     captureStacks: boolOption(o.captureStacks, 'options.captureStacks', false),
   };
 }
@@ -78,14 +82,15 @@ export class Supervisor implements AsyncDisposable {
   readonly #engine: Engine;
   readonly #services = new Map<string, ServiceRecord>();
   readonly #defaults: ServiceOptions | undefined;
-  readonly #restore: SupervisorSnapshot | undefined;
+  /** Saved breakers not yet claimed by a register(); each is applied once. */
+  readonly #restore = new Map<string, BreakerSnapshot>();
   #closing: Promise<void> | undefined;
 
   constructor(options: SupervisorOptions = {}) {
     const o = resolveSupervisorOptions(options);
     this.#engine = new Engine(o.clock, o.logger, o.captureStacks);
     this.#defaults = o.defaults;
-    this.#restore = o.restore;
+    for (const [name, saved] of Object.entries(o.restore?.services ?? {})) this.#restore.set(name, saved);
   }
 
   /** The clock every breaker reads (the injected one, or the system clock). */
@@ -123,8 +128,11 @@ export class Supervisor implements AsyncDisposable {
         : createPoolExecutor(name, poolOptions, { clock: e.clock, logger: e.logger });
     const svc = new ServiceRecord(name, resolved, breaker, executor);
     this.#services.set(name, svc);
-    const saved = this.#restore?.services[name];
-    if (saved !== undefined) applySnapshot(e, svc, saved, now);
+    const saved = this.#restore.get(name);
+    if (saved !== undefined) {
+      this.#restore.delete(name);
+      applySnapshot(e, svc, saved, now);
+    }
     e.emit('registered', { service: name, at: now, state: breaker.state });
     return this;
   }
@@ -149,6 +157,10 @@ export class Supervisor implements AsyncDisposable {
 
   /** Runs `fn` inline through the service's breaker. Rejects with a typed error when it can't run. */
   run<T>(name: string, fn: Work<T>, options?: RunOptions<T>): Promise<T> {
+    if (typeof fn !== 'function' || options !== undefined) {
+      const invalid = checkCall(fn, 'work', options);
+      if (invalid !== undefined) return Promise.reject(invalid);
+    }
     const svc = this.#services.get(name);
     if (svc === undefined || this.#closing !== undefined) return Promise.reject(this.#missing(name));
     if (svc.breaker.state === 'closed') return runInline(this.#engine, svc, false, fn, options);
@@ -160,6 +172,10 @@ export class Supervisor implements AsyncDisposable {
 
   /** Like run(), but never rejects: `{ ok: true, value } | { ok: false, error }`. */
   runResult<T>(name: string, fn: Work<T>, options?: RunOptions<T>): Promise<Result<T>> {
+    if (typeof fn !== 'function' || options !== undefined) {
+      const invalid = checkCall(fn, 'work', options);
+      if (invalid !== undefined) return Promise.resolve({ ok: false, error: invalid });
+    }
     const svc = this.#services.get(name);
     if (
       svc !== undefined &&
@@ -183,6 +199,13 @@ export class Supervisor implements AsyncDisposable {
     args: readonly unknown[] = [],
     options?: CallOptions<R>,
   ): Promise<R> {
+    if (typeof handler !== 'string' || !Array.isArray(args) || options !== undefined) {
+      if (typeof handler !== 'string')
+        return Promise.reject(invalidOption('type', 'handler', 'a string', handler));
+      if (!Array.isArray(args)) return Promise.reject(invalidOption('type', 'args', 'an array', args));
+      const invalid = checkCall(undefined, '', options);
+      if (invalid !== undefined) return Promise.reject(invalid);
+    }
     const svc = this.#services.get(name);
     if (svc === undefined || this.#closing !== undefined) return Promise.reject(this.#missing(name));
     const executor = svc.executor;

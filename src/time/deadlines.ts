@@ -88,14 +88,18 @@ export class DeadlineList {
   readonly #fire = (): void => {
     this.#task = undefined;
     const now = this.#clock.now();
-    while (this.#head !== null && this.#head.dlAt <= now) {
-      const node = this.#head;
-      this.remove(node);
-      node.expire();
+    try {
+      while (this.#head !== null && this.#head.dlAt <= now) {
+        const node = this.#head;
+        this.remove(node);
+        node.expire();
+      }
+    } finally {
+      // Re-arm even if an expire() threw, or the rest of the list would never time out. expire()
+      // may also have added calls (and armed a wake-up) re-entrantly.
+      const task = this.#task as ScheduledTask | undefined;
+      if (this.#head !== null && (task === undefined || !task.active)) this.#arm();
     }
-    // expire() may have added calls (and armed a wake-up) re-entrantly.
-    const task = this.#task as ScheduledTask | undefined;
-    if (this.#head !== null && (task === undefined || !task.active)) this.#arm();
   };
 }
 

@@ -44,6 +44,8 @@ export class Scheduler {
 
   /** Runs `fn` at clock time `at` (or as soon as possible if `at` has passed). */
   schedule(at: number, fn: () => void): ScheduledTask {
+    // A NaN or infinite due time would sit at the top of the heap and starve every other entry.
+    if (!Number.isFinite(at)) throw new RangeError(`Scheduler.schedule needs a finite time, got ${at}`);
     const entry: Entry = { at, seq: this.#seq++, index: this.#heap.length, active: true, fn };
     this.#heap.push(entry);
     this.#up(entry.index);

@@ -80,8 +80,8 @@ describe('core transitions: [state, input, now] -> [state, transition]', () => {
       { from: 'open', to: 'half-open', reason: 'recovery-timer', timerAt: 6_000 },
     ],
     [
-      'half-open timer -> open',
-      breaker('half-open'),
+      'half-open timer with a probe outstanding -> open',
+      breaker('half-open', { probesAdmitted: 1 }),
       { kind: 'timer' },
       7_000,
       'open',
@@ -227,6 +227,19 @@ describe('core sequences', () => {
     for (let i = 0; i < 3; i++) core.recordFailure(b, false, 0);
     // random() = 0.5 -> 1_000 * (1 + 0.5 * 0.5)
     expect(b.nextAttemptAt).toBe(1_250);
+  });
+
+  it('an idle half-open breaker (no probe outstanding) only re-arms its max-wait timer', () => {
+    const b = breaker('half-open', { probesAdmitted: 1, probeSuccesses: 1 });
+    expect(core.timerFired(b, 7_000)).toEqual({
+      from: 'half-open',
+      to: 'half-open',
+      reason: 'half-open-timeout',
+      generation: 0,
+      timerAt: 12_000,
+    });
+    expect(b.state).toBe('half-open');
+    expect(b.generation).toBe(0);
   });
 
   it('late outcomes are recognised by generation', () => {

@@ -1,0 +1,55 @@
+/**
+ * Validation of per-call arguments (`run()`/`call()`): checked before admission, so a bad call is
+ * never counted, never holds a permit, and never reaches the scheduler (a NaN deadline would).
+ * Returns the error instead of throwing, since async entry points reject rather than throw.
+ */
+import { type InvalidOptionError, invalidOption } from '../errors.ts';
+import { isPlainObject } from '../validate.ts';
+
+const MAX_MS = 2_147_483_647;
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  // Duck-typed so signals from another realm (vm contexts, other copies of undici) are accepted.
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).removeEventListener === 'function'
+  );
+}
+
+/** Checks the work function and the per-call options; `undefined` when all is well. */
+export function checkCall(
+  work: unknown,
+  workField: string,
+  options: unknown,
+): InvalidOptionError | undefined {
+  if (typeof work !== 'function' && workField !== '')
+    return invalidOption('type', workField, 'a function', work);
+  if (options === undefined) return undefined;
+  if (!isPlainObject(options)) return invalidOption('type', 'options', 'an object', options);
+  const { timeoutMs, signal, fallback, transferList } = options;
+  if (timeoutMs !== undefined) {
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
+      return invalidOption('type', 'options.timeoutMs', 'a number', timeoutMs);
+    }
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_MS) {
+      return invalidOption('range', 'options.timeoutMs', `an integer between 0 and ${MAX_MS}`, timeoutMs);
+    }
+  }
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    return invalidOption('type', 'options.signal', 'an AbortSignal', signal);
+  }
+  if (
+    fallback !== undefined &&
+    typeof fallback !== 'function' &&
+    !(isPlainObject(fallback) && 'value' in fallback)
+  ) {
+    return invalidOption('type', 'options.fallback', 'a function or { value }', fallback);
+  }
+  if (transferList !== undefined && !Array.isArray(transferList)) {
+    return invalidOption('type', 'options.transferList', 'an array', transferList);
+  }
+  return undefined;
+}
