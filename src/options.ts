@@ -91,7 +91,7 @@ export function resolveServiceOptions(input: unknown, field = 'options'): Resolv
     breaker: resolveBreakerOptions(o.breaker, `${field}.breaker`),
     fallback: fallback as Fallback<unknown> | undefined,
     fallbackOnFailure: boolOption(o.fallbackOnFailure, `${field}.fallbackOnFailure`, false),
-    latencySampleEvery: intOption(o.latencySampleEvery, `${field}.latencySampleEvery`, 8, 1, 1 << 20),
+    latencySampleEvery: intOption(o.latencySampleEvery, `${field}.latencySampleEvery`, 128, 1, 1 << 20),
   };
 }
 

@@ -18,6 +18,8 @@ export class SafeEmitter {
   readonly #onceWrappers = new WeakMap<AnyListener, Map<SupervisorEventName, (payload: unknown) => void>>();
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
+  /** True while someone listens to callSucceeded or callFailed: every call is then timed. */
+  timed = false;
   /** True while at least one per-call listener exists for each event. */
   readonly listening = {
     callSucceeded: false,
@@ -28,9 +30,13 @@ export class SafeEmitter {
     lateResult: false,
   };
 
-  constructor(logger: Logger | undefined, now: () => number) {
+  readonly #onTimed: (timed: boolean) => void;
+
+  /** `onTimed` hears when `timed` changes (the supervisor folds it into its hot-path flag). */
+  constructor(logger: Logger | undefined, now: () => number, onTimed: (timed: boolean) => void = () => {}) {
     this.#logger = logger;
     this.#now = now;
+    this.#onTimed = onTimed;
   }
 
   on<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>, once = false): void {
@@ -54,8 +60,13 @@ export class SafeEmitter {
 
   removeAll(): void {
     this.#ee.removeAllListeners();
-    for (const key of Object.keys(this.listening) as (keyof SafeEmitter['listening'])[])
+    for (const key of Object.keys(this.listening) as (keyof SafeEmitter['listening'])[]) {
       this.listening[key] = false;
+    }
+    if (this.timed) {
+      this.timed = false;
+      this.#onTimed(false);
+    }
   }
 
   listenerCount(event: SupervisorEventName): number {
@@ -109,6 +120,11 @@ export class SafeEmitter {
   #refresh(event: SupervisorEventName): void {
     if (event in this.listening) {
       this.listening[event as keyof SafeEmitter['listening']] = this.#ee.listenerCount(event) > 0;
+      const timed = this.listening.callSucceeded || this.listening.callFailed;
+      if (timed !== this.timed) {
+        this.timed = timed;
+        this.#onTimed(timed);
+      }
     }
   }
 }

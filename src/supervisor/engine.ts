@@ -36,26 +36,35 @@ export class Engine {
   readonly deadlines: Deadlines;
   readonly emitter: SafeEmitter;
   readonly captureStacks: boolean;
-  /** Calls admitted and not yet settled, across services (close() drains on it). */
-  inFlight = 0;
+  /** Set while close() drains: called as calls settle, resolves once none is in flight. */
   #onIdle: (() => void) | undefined;
   readonly #queue: { event: SupervisorEventName; payload: unknown }[] = [];
   #delivering = false;
 
-  constructor(clock: Clock, logger: Logger | undefined, captureStacks: boolean) {
+  constructor(
+    clock: Clock,
+    logger: Logger | undefined,
+    captureStacks: boolean,
+    onTimed?: (timed: boolean) => void,
+  ) {
     this.clock = clock;
     this.logger = logger;
     this.captureStacks = captureStacks;
     this.scheduler = new Scheduler(clock);
     this.deadlines = new Deadlines(clock, this.scheduler);
-    this.emitter = new SafeEmitter(logger, () => clock.now());
+    this.emitter = new SafeEmitter(logger, () => clock.now(), onTimed);
   }
 
-  /** Resolves when no admitted call is in flight. */
-  whenIdle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
+  /** Resolves when no admitted call is in flight (`inFlight` counts them across services). */
+  whenIdle(inFlight: () => number): Promise<void> {
+    if (inFlight() === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.#onIdle = resolve;
+      // Only while draining does a settling call pay for this check (the hot path reads one field).
+      this.#onIdle = () => {
+        if (inFlight() !== 0) return;
+        this.#onIdle = undefined;
+        resolve();
+      };
     });
   }
 
@@ -73,8 +82,7 @@ export class Engine {
     }
     const verdict = core.admit(b);
     if (verdict === 'reject-open' || verdict === 'reject-half-open-full') {
-      svc.counters.total++;
-      svc.counters.rejected++;
+      svc.rejected++;
       if (this.emitter.listening.callRejected) {
         this.emit('callRejected', {
           service: svc.name,
@@ -118,17 +126,14 @@ export class Engine {
 
   /** Takes a call through admission bookkeeping: counts it and returns its generation. */
   begin(svc: ServiceRecord): number {
-    svc.counters.total++;
     svc.inFlight++;
-    this.inFlight++;
     return svc.breaker.generation;
   }
 
   /** Starts timing a call when it is sampled or must be timed. */
   startTime(svc: ServiceRecord): number {
-    const l = this.emitter.listening;
-    if (svc.timeEveryCall || --svc.sampleCountdown === 0 || l.callSucceeded || l.callFailed) {
-      svc.sampleCountdown = svc.options.latencySampleEvery;
+    if (svc.timeEveryCall || --svc.sampleCountdown <= 0 || this.emitter.timed) {
+      svc.sampleCountdown = svc.sampleInterval;
       return this.clock.now();
     }
     return NOT_TIMED;
@@ -136,20 +141,14 @@ export class Engine {
 
   #end(svc: ServiceRecord): void {
     svc.inFlight--;
-    if (--this.inFlight === 0 && this.#onIdle !== undefined) this.#idle();
-  }
-
-  #idle(): void {
-    const idle = this.#onIdle!;
-    this.#onIdle = undefined;
-    idle();
+    if (this.#onIdle !== undefined) this.#onIdle();
   }
 
   // ---------------------------------------------------------------- outcomes
 
   succeeded(svc: ServiceRecord, gen: number, start: number): void {
     this.#end(svc);
-    svc.counters.successful++;
+    svc.successful++;
     const b = svc.breaker;
     // Hot path: an untimed success in a closed breaker of the current generation, under a policy
     // that can't trip on a success and needs no time. (A listener for callSucceeded forces timing.)
@@ -180,7 +179,7 @@ export class Engine {
       svc.recordLatency(duration, now);
     }
     const slowMs = b.policy.slowCallMs;
-    const t = this.#guard(svc, () => core.recordSuccess(b, slowMs !== undefined && duration >= slowMs, now));
+    const t = this.#record(svc, true, slowMs !== undefined && duration >= slowMs, now);
     if (t !== null) this.apply(svc, t);
     if (this.emitter.listening.callSucceeded) {
       this.emit('callSucceeded', { service: svc.name, at: now, durationMs: duration, state: b.state });
@@ -210,7 +209,7 @@ export class Engine {
 
   failed(svc: ServiceRecord, gen: number, start: number, error: unknown): void {
     this.#end(svc);
-    const c = svc.counters;
+    const c = svc;
     c.failed++;
     const timeout =
       error instanceof CallTimeoutError || (error as { code?: unknown })?.code === ErrorCode.CallTimeout;
@@ -225,7 +224,7 @@ export class Engine {
     const duration = start === NOT_TIMED ? 0 : now - start;
     if (start !== NOT_TIMED) svc.recordLatency(duration, now);
     const slowMs = b.policy.slowCallMs;
-    const t = this.#guard(svc, () => core.recordFailure(b, slowMs !== undefined && duration >= slowMs, now));
+    const t = this.#record(svc, false, slowMs !== undefined && duration >= slowMs, now);
     if (t !== null) this.apply(svc, t);
     if (timeout && this.emitter.listening.callTimedOut) {
       this.emit('callTimedOut', {
@@ -244,8 +243,8 @@ export class Engine {
   ignored(svc: ServiceRecord, gen: number, probe: boolean, error: unknown): void {
     this.#end(svc);
     const code = (error as { code?: unknown } | undefined)?.code;
-    if (code === ErrorCode.Aborted || code === ErrorCode.SupervisorClosed) svc.counters.aborted++;
-    else svc.counters.rejected++;
+    if (code === ErrorCode.Aborted || code === ErrorCode.SupervisorClosed) svc.aborted++;
+    else svc.rejected++;
     if (svc.detached) return;
     // A probe returns its permit only within its own half-open period.
     if (probe && gen === svc.breaker.generation) core.recordIgnored(svc.breaker, true);
@@ -268,9 +267,9 @@ export class Engine {
    * the call unsettled or the breaker half-updated: its error is reported and the outcome is taken
    * as "no decision".
    */
-  #guard(svc: ServiceRecord, step: () => core.Transition | null): core.Transition | null {
+  #record(svc: ServiceRecord, ok: boolean, slow: boolean, now: number): core.Transition | null {
     try {
-      return step();
+      return ok ? core.recordSuccess(svc.breaker, slow, now) : core.recordFailure(svc.breaker, slow, now);
     } catch (error) {
       if (this.logger !== undefined)
         this.logger.error({ err: error, service: svc.name }, 'trip policy threw');
@@ -283,7 +282,7 @@ export class Engine {
   }
 
   #late(svc: ServiceRecord, gen: number, ok: boolean): void {
-    svc.counters.late++;
+    svc.late++;
     if (this.emitter.listening.lateResult) {
       this.emit('lateResult', {
         service: svc.name,
@@ -309,7 +308,7 @@ export class Engine {
   ): T | PromiseLike<T> | typeof NO_FALLBACK {
     if (fallback === undefined) return NO_FALLBACK;
     if (kind === 'failed' && !svc.options.fallbackOnFailure) return NO_FALLBACK;
-    svc.counters.fallbacks++;
+    svc.fallbacks++;
     const needError = typeof fallback === 'function' || this.emitter.listening.fallback;
     const err = needError && typeof error === 'function' ? (error as () => unknown)() : error;
     if (this.emitter.listening.fallback) {

@@ -9,9 +9,13 @@ import type { ScheduledTask } from '../time/scheduler.ts';
 import type { ServiceHealth, ServiceMetrics } from '../types.ts';
 import { LatencyWindow } from './latency.ts';
 
-/** Cumulative counters, carried over by snapshot/restore. */
+/**
+ * Cumulative counters, carried over by snapshot/restore. `total` is not counted on the hot path:
+ * every call that reached the breaker is exactly one of successful, failed, rejected, aborted or
+ * still in flight, so it is their sum (plus what a restored snapshot brought).
+ */
 export interface Counters {
-  total: number;
+  readonly total: number;
   successful: number;
   failed: number;
   rejected: number;
@@ -21,8 +25,7 @@ export interface Counters {
   late: number;
 }
 
-export const COUNTER_KEYS: readonly (keyof Counters)[] = [
-  'total',
+export const COUNTER_KEYS: readonly Exclude<keyof Counters, 'total'>[] = [
   'successful',
   'failed',
   'rejected',
@@ -32,29 +35,33 @@ export const COUNTER_KEYS: readonly (keyof Counters)[] = [
   'late',
 ];
 
-export class ServiceRecord {
+export class ServiceRecord implements Counters {
   readonly name: string;
   readonly options: ResolvedServiceOptions;
   readonly breaker: Breaker;
   readonly executor: PoolExecutor | undefined;
   /** The breaker's one timer (recovery while open, max wait while half-open). */
   timer: ScheduledTask | undefined = undefined;
-  readonly counters: Counters = {
-    total: 0,
-    successful: 0,
-    failed: 0,
-    rejected: 0,
-    timedOut: 0,
-    aborted: 0,
-    fallbacks: 0,
-    late: 0,
-  };
+  successful = 0;
+  failed = 0;
+  rejected = 0;
+  timedOut = 0;
+  aborted = 0;
+  fallbacks = 0;
+  late = 0;
   inFlight = 0;
+  /** Calls a restored snapshot counted in `total` that none of the other counters account for. */
+  totalOffset = 0;
   /** Hot-path copies of options (one property load instead of three). */
   readonly callTimeoutMs: number;
   readonly fallback: ResolvedServiceOptions['fallback'];
-  /** Counts down to the next call whose latency is sampled. */
+  /** Counts down to the next call whose latency is sampled (<= 0: sample this one). */
   sampleCountdown: number;
+  /** Calls between samples now: adapts between 1 and `latencySampleEvery` to the call rate. */
+  sampleInterval = 1;
+  #lastSampleAt = Number.NEGATIVE_INFINITY;
+  /** Untimed inline calls may take `Supervisor.run`'s shortest path (no timeout, no timing). */
+  readonly fastInline: boolean;
   /** Time every call (slow-call policy, worker calls): the policy needs every duration. */
   readonly timeEveryCall: boolean;
   /** A success in a closed breaker can't trip this policy and needs no time: skip the clock read. */
@@ -79,18 +86,28 @@ export class ServiceRecord {
     this.fallback = options.fallback;
     const policy = breaker.policy;
     this.timeEveryCall = policy.slowCallMs !== undefined || executor !== undefined;
+    this.fastInline = this.callTimeoutMs === 0 && !this.timeEveryCall;
     this.cheapSuccess =
       !policy.needsTimeOnSuccess && (policy.kind === 'consecutive' || policy.kind === 'failures-in-window');
+  }
+
+  get total(): number {
+    return this.successful + this.failed + this.rejected + this.aborted + this.inFlight + this.totalOffset;
   }
 
   recordLatency(durationMs: number, now: number): void {
     if (this.#latency === undefined) this.#latency = new LatencyWindow(60_000);
     this.#latency.record(durationMs, now);
+    // Adaptive sampling: samples less than 10 ms apart mean a busy service (sample less often, up
+    // to one call in `latencySampleEvery`); more than 100 ms apart, a quiet one (down to every call).
+    const gap = now - this.#lastSampleAt;
+    this.#lastSampleAt = now;
+    if (gap < 10) this.sampleInterval = Math.min(this.options.latencySampleEvery, this.sampleInterval * 2);
+    else if (gap > 100) this.sampleInterval = Math.max(1, this.sampleInterval >> 1);
   }
 
   metrics(now: number): ServiceMetrics {
     const b = this.breaker;
-    const c = this.counters;
     // Rates describe the trip policy's current window (count/time windows), or everything since the
     // breaker last closed for policies that keep no window of calls.
     const window = b.policy.stats(now);
@@ -100,14 +117,14 @@ export class ServiceRecord {
     const base: ServiceMetrics = {
       service: this.name,
       state: b.state,
-      totalRequests: c.total,
-      successfulRequests: c.successful,
-      failedRequests: c.failed,
-      rejectedRequests: c.rejected,
-      timedOutRequests: c.timedOut,
-      abortedRequests: c.aborted,
-      fallbacks: c.fallbacks,
-      lateResults: c.late,
+      totalRequests: this.total,
+      successfulRequests: this.successful,
+      failedRequests: this.failed,
+      rejectedRequests: this.rejected,
+      timedOutRequests: this.timedOut,
+      abortedRequests: this.aborted,
+      fallbacks: this.fallbacks,
+      lateResults: this.late,
       consecutiveFailures: b.policy.consecutiveFailures(),
       lastStateChange: b.lastChange,
       nextRecoveryAttempt: b.state === 'open' ? b.nextAttemptAt : null,

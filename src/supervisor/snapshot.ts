@@ -22,8 +22,8 @@ export function takeSnapshot(services: ReadonlyMap<string, ServiceRecord>, now: 
   const out: Record<string, BreakerSnapshot> = {};
   for (const [name, svc] of services) {
     const b = svc.breaker;
-    const counters: Record<string, number> = { opens: b.opens };
-    for (const key of COUNTER_KEYS) counters[key] = svc.counters[key];
+    const counters: Record<string, number> = { opens: b.opens, total: svc.total };
+    for (const key of COUNTER_KEYS) counters[key] = svc[key];
     out[name] = {
       state: b.state,
       generation: b.generation,
@@ -64,8 +64,10 @@ export function validateSnapshot(input: unknown, field: string): SupervisorSnaps
 export function applySnapshot(e: Engine, svc: ServiceRecord, saved: BreakerSnapshot, now: number): void {
   for (const key of COUNTER_KEYS) {
     const v = saved.counters[key];
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) svc.counters[key] = v;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) svc[key] = v;
   }
+  const total = saved.counters.total;
+  if (typeof total === 'number' && Number.isFinite(total)) svc.totalOffset = Math.max(0, total - svc.total);
   const opens = saved.counters.opens;
   svc.breaker.policy.restore(saved.policy, now);
   const t = core.restoreState(

@@ -36,7 +36,7 @@ import type {
 import { boolOption, intOption, objectOption, requiredFunction } from '../validate.ts';
 import { checkCall } from './call-options.ts';
 import { Engine, NO_FALLBACK } from './engine.ts';
-import { runInline, type Work } from './inline.ts';
+import { runInline, runPlain, type Work } from './inline.ts';
 import { createServiceProxy, type ServiceProxy } from './proxy.ts';
 import { ServiceRecord } from './service.ts';
 import { applySnapshot, takeSnapshot, validateSnapshot } from './snapshot.ts';
@@ -85,10 +85,14 @@ export class Supervisor implements AsyncDisposable {
   /** Saved breakers not yet claimed by a register(); each is applied once. */
   readonly #restore = new Map<string, BreakerSnapshot>();
   #closing: Promise<void> | undefined;
+  /** Hot-path flag: not closing, and no listener wants every call timed. */
+  #plain = true;
 
   constructor(options: SupervisorOptions = {}) {
     const o = resolveSupervisorOptions(options);
-    this.#engine = new Engine(o.clock, o.logger, o.captureStacks);
+    this.#engine = new Engine(o.clock, o.logger, o.captureStacks, (timed) => {
+      this.#plain = !timed && this.#closing === undefined;
+    });
     this.#defaults = o.defaults;
     for (const [name, saved] of Object.entries(o.restore?.services ?? {})) this.#restore.set(name, saved);
   }
@@ -157,11 +161,34 @@ export class Supervisor implements AsyncDisposable {
 
   /** Runs `fn` inline through the service's breaker. Rejects with a typed error when it can't run. */
   run<T>(name: string, fn: Work<T>, options?: RunOptions<T>): Promise<T> {
+    const svc = this.#services.get(name);
+    // The hot path, checked in one place: a plain inline call (no options, no timeout, no signal
+    // wanted) through a closed breaker, not sampled for latency this time.
+    if (
+      options === undefined &&
+      svc !== undefined &&
+      svc.fastInline &&
+      svc.breaker.state === 'closed' &&
+      this.#plain &&
+      typeof fn === 'function' &&
+      fn.length === 0 &&
+      --svc.sampleCountdown > 0
+    ) {
+      return runPlain(this.#engine, svc, fn);
+    }
+    return this.#run(svc, name, fn, options);
+  }
+
+  #run<T>(
+    svc: ServiceRecord | undefined,
+    name: string,
+    fn: Work<T>,
+    options: RunOptions<T> | undefined,
+  ): Promise<T> {
     if (typeof fn !== 'function' || options !== undefined) {
       const invalid = checkCall(fn, 'work', options);
       if (invalid !== undefined) return Promise.reject(invalid);
     }
-    const svc = this.#services.get(name);
     if (svc === undefined || this.#closing !== undefined) return Promise.reject(this.#missing(name));
     if (svc.breaker.state === 'closed') return runInline(this.#engine, svc, false, fn, options);
     const verdict = this.#engine.admitSlow(svc);
@@ -354,7 +381,10 @@ export class Supervisor implements AsyncDisposable {
    * closed (no respawn), timers cancelled and listeners removed. Idempotent.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    if (this.#closing === undefined) this.#closing = this.#close(options);
+    if (this.#closing === undefined) {
+      this.#plain = false;
+      this.#closing = this.#close(options);
+    }
     return this.#closing;
   }
 
@@ -374,7 +404,10 @@ export class Supervisor implements AsyncDisposable {
         timer = e.clock.setTimeout(resolve, timeoutMs);
       });
       await Promise.race([
-        Promise.all([e.whenIdle(), ...pools.map((p) => p.close({ drain: true, timeoutMs }))]),
+        Promise.all([
+          e.whenIdle(() => this.#inFlight()),
+          ...pools.map((p) => p.close({ drain: true, timeoutMs })),
+        ]),
         bound,
       ]);
       e.clock.clearTimeout(timer);
@@ -387,6 +420,12 @@ export class Supervisor implements AsyncDisposable {
     }
     e.scheduler.clear();
     e.emitter.removeAll();
+  }
+
+  #inFlight(): number {
+    let n = 0;
+    for (const svc of this.#services.values()) n += svc.inFlight;
+    return n;
   }
 
   #get(name: string): ServiceRecord {
