@@ -77,7 +77,9 @@ export class Engine {
   admitSlow(svc: ServiceRecord): core.Admission {
     const b = svc.breaker;
     if (b.state === 'open') {
-      const t = core.recoverIfDue(b, this.clock.now());
+      const now = this.clock.now();
+      this.#admittedAt = now;
+      const t = core.recoverIfDue(b, now);
       if (t !== null) this.apply(svc, t);
     }
     const verdict = core.admit(b);
@@ -95,6 +97,9 @@ export class Engine {
     return verdict;
   }
 
+  /** The clock reading of the last admitSlow() of an open breaker, reused by rejectionError(). */
+  #admittedAt = 0;
+
   /** A fresh protection error for a rejected call (no stack unless `captureStacks`). */
   rejectionError(svc: ServiceRecord, verdict: core.Admission): Error {
     const b = svc.breaker;
@@ -103,7 +108,8 @@ export class Engine {
       : CircuitOpenError.create(
           svc.name,
           b.state === 'open' ? b.nextAttemptAt : null,
-          this.clock.now(),
+          // Always right after admitSlow() of this call, which read the clock for an open breaker.
+          b.state === 'open' ? this.#admittedAt : 0,
           this.captureStacks,
         );
   }
