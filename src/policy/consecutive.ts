@@ -2,7 +2,7 @@
  * The default trip policy: open after `threshold` failures in a row. A success ends the streak, and
  * a streak that has gone on too long is not "in a row" any more: when its first failure is more than
  * `windowMs` before the current one, the count restarts at 1 (so five failures spread over a day
- * don't open the breaker). Two numbers of state; successes need no clock read.
+ * don't open the breaker). The state is a streak and its start time; successes need no clock read.
  */
 import {
   isCount,

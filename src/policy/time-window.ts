@@ -99,7 +99,7 @@ export class TimeWindowPolicy implements TripPolicy {
     const bucket = Math.floor(now / this.#bucketMs);
     // Same bucket, or the clock went back: keep writing into the newest bucket.
     if (!(bucket > this.#head)) return;
-    if (bucket - this.#head > this.#buckets + 1) {
+    if (bucket - this.#head >= this.#buckets) {
       this.#clear();
     } else {
       for (let b = this.#head + 1; b <= bucket; b++) {
@@ -172,8 +172,9 @@ export class TimeWindowPolicy implements TripPolicy {
     if (!isRecord(data) || !sameOptions(data, this.kind, this.#options)) return;
     const { head, calls, failures, slowCalls, streak } = data;
     if (!isCount(streak) || !(head === null || Number.isSafeInteger(head))) return;
-    if (!this.#isBucketArray(calls) || !this.#isBucketArray(failures) || !this.#isBucketArray(slowCalls))
-      return;
+    const wellFormed =
+      this.#isBucketArray(calls) && this.#isBucketArray(failures) && this.#isBucketArray(slowCalls);
+    if (!wellFormed) return;
     for (let i = 0; i < this.#buckets; i++) {
       const n = calls[i]!;
       if (failures[i]! > n || slowCalls[i]! > n || (head === null && n > 0)) return;

@@ -266,14 +266,14 @@ describe('CountWindowPolicy', () => {
     const rule = fc
       .record({
         size: fc.integer({ min: 1, max: 12 }),
-        minimumFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+        minimumCalls: fc.integer({ min: 1, max: 12 }),
         failureRate: rate,
         slowCallRate: fc.option(rate, { nil: undefined }),
       })
-      .map(({ size, minimumFraction, failureRate, slowCallRate }) =>
+      .map(({ size, minimumCalls, failureRate, slowCallRate }) =>
         options({
           size,
-          minimumCalls: 1 + Math.floor(minimumFraction * (size - 1)),
+          minimumCalls: Math.min(minimumCalls, size),
           failureRate,
           slowCallRate,
           slowCallMs: slowCallRate === undefined ? undefined : 100,

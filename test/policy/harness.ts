@@ -83,14 +83,14 @@ export interface Action {
 export function actions(timing: { step: number; back: number; gap: number }): fc.Arbitrary<Action[]> {
   const op = fc.oneof(
     { weight: 12, arbitrary: fc.constantFrom<Op>('S', 'F', 'F', 's', 'f') },
-    { weight: 1, arbitrary: fc.constantFrom<Op>('stats', 'reset', 'snapshot') },
+    { weight: 1, arbitrary: fc.constantFrom<Op>('stats', 'reset', 'snapshot', 'snapshot') },
   );
   const dt = fc.oneof(
     { weight: 10, arbitrary: fc.integer({ min: 0, max: timing.step }) },
     { weight: 1, arbitrary: fc.integer({ min: -timing.back, max: -1 }) },
     { weight: 1, arbitrary: fc.integer({ min: timing.gap, max: 3 * timing.gap }) },
   );
-  return fc.array(fc.record({ op, dt }), { maxLength: 150 });
+  return fc.array(fc.record({ op, dt }), { maxLength: 150, size: 'max' });
 }
 
 /** Start times: zero, negative, and wall-clock-sized. */

@@ -87,11 +87,8 @@ describe('createPolicy', () => {
     expect(thrown).toBeInstanceOf(TypeError);
     expect(isInvalidOptionError(thrown)).toBe(true);
     expect(thrown).toMatchObject({ code: 'ERR_INVALID_OPTION', field: 'services.geo.breaker.trip.create' });
-    expect((thrown as Error).message).toMatch(
-      new RegExp(
-        `^services\\.geo\\.breaker\\.trip\\.create must be a function returning a TripPolicy \\(${problem.replace(/[()]/g, '\\$&')}\\), got `,
-      ),
-    );
+    const prefix = `services.geo.breaker.trip.create must be a function returning a TripPolicy (${problem}), got `;
+    expect((thrown as Error).message.slice(0, prefix.length)).toBe(prefix);
   });
 
   it('names breaker.trip.create by default', () => {

@@ -246,6 +246,8 @@ describe('TimeWindowPolicy', () => {
     ]);
     const copy = make();
     copy.restore(original.toJSON(), 1550);
+    // Moved to the bucket of 1550 at once, so a later call from a clock behind it can't land earlier.
+    expect(copy.toJSON()).toMatchObject({ head: 15, calls: [0, 0, 0, 1, 0, 0, 0, 0, 0, 0] });
     expect([statsOf(copy, 1550), copy.consecutiveFailures()]).toEqual([[1, 0, 0], 0]);
     const empty = make();
     empty.restore(make().toJSON(), 1550);
@@ -302,15 +304,15 @@ describe('TimeWindowPolicy', () => {
     const rule = fc
       .record({
         windowMs: fc.integer({ min: 1, max: 60 }),
-        bucketsFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+        buckets: fc.integer({ min: 1, max: 8 }),
         minimumCalls: fc.integer({ min: 1, max: 8 }),
         failureRate: rate,
         slowCallRate: fc.option(rate, { nil: undefined }),
       })
-      .map(({ windowMs, bucketsFraction, minimumCalls, failureRate, slowCallRate }) =>
+      .map(({ windowMs, buckets, minimumCalls, failureRate, slowCallRate }) =>
         options({
-          windowMs,
-          buckets: 1 + Math.floor(bucketsFraction * (Math.min(windowMs, 8) - 1)),
+          windowMs: Math.max(windowMs, buckets),
+          buckets,
           minimumCalls,
           failureRate,
           slowCallRate,
