@@ -1,22 +1,8 @@
-// PLACEHOLDER written by the lead so the supervisor compiles before the pool layer lands.
-// The pool helper owns this file and replaces it with the real exports (same names).
-import type { ServiceOptions } from '../types.ts';
-import type { PoolDeps, PoolExecutor } from './types.ts';
-
-export type ResolvedPoolOptions = { readonly worker: URL };
-
-export function resolvePoolOptions(
-  input: ServiceOptions,
-  _field = 'options',
-): ResolvedPoolOptions | undefined {
-  if (input.worker === undefined) return undefined;
-  throw new Error('worker pools are not available in this build yet');
-}
-
-export function createPoolExecutor(
-  _service: string,
-  _options: ResolvedPoolOptions,
-  _deps: PoolDeps,
-): PoolExecutor {
-  throw new Error('worker pools are not available in this build yet');
-}
+/**
+ * Worker-thread pools for services registered with `worker`: one piscina pool per service, with
+ * its own queue, call timeouts that terminate hung threads, and typed errors for every fault.
+ */
+export { createPoolExecutor } from './executor.ts';
+export { type ResolvedPoolOptions, type ResolvedResourceLimits, resolvePoolOptions } from './options.ts';
+export { deserializeError, type SerializedThrown, serializeError } from './protocol.ts';
+export type { ExecRequest, PoolDeps, PoolExecutor } from './types.ts';

@@ -1,0 +1,120 @@
+/**
+ * Can a value cross a thread boundary? Answering with `structuredClone` copies the whole value,
+ * which doubles the cost of every call; so a cheap walk answers first for the shapes calls carry
+ * (primitives, plain objects and arrays, buffers, dates, maps, sets) and only values it can't
+ * vouch for (class instances, host objects such as sockets) pay for a trial clone.
+ * Shared by the main thread (arguments) and the worker runtime (results).
+ */
+
+/** The walk's answers. */
+const Verdict = {
+  Yes: 0,
+  No: 1,
+  /** An object the walk doesn't know, e.g. a class instance: a trial clone decides. */
+  Unknown: 2,
+  /** The value is too big or too deep to walk cheaply. */
+  Large: 3,
+} as const;
+type Verdict = (typeof Verdict)[keyof typeof Verdict];
+
+/** Values visited before the walk gives up and lets the real clone decide. */
+const NODE_BUDGET = 512;
+const MAX_DEPTH = 32;
+
+interface Walk {
+  budget: number;
+}
+
+const objectProto = Object.prototype;
+
+function walk(value: unknown, depth: number, state: Walk): Verdict {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return Verdict.Yes;
+    case 'function':
+    case 'symbol':
+      return Verdict.No;
+  }
+  if (value === null) return Verdict.Yes;
+  if (--state.budget < 0 || depth > MAX_DEPTH) return Verdict.Large;
+  const obj = value as object;
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) {
+      const v = walk(obj[i], depth + 1, state);
+      if (v !== Verdict.Yes) return v;
+    }
+    return Verdict.Yes;
+  }
+  const proto: unknown = Object.getPrototypeOf(obj);
+  if (proto === objectProto || proto === null) {
+    for (const key in obj) {
+      const v = walk((obj as Record<string, unknown>)[key], depth + 1, state);
+      if (v !== Verdict.Yes) return v;
+    }
+    return Verdict.Yes;
+  }
+  if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer || obj instanceof Date || obj instanceof RegExp) {
+    return Verdict.Yes;
+  }
+  if (obj instanceof Map) {
+    for (const [k, v] of obj) {
+      const a = walk(k, depth + 1, state);
+      if (a !== Verdict.Yes) return a;
+      const b = walk(v, depth + 1, state);
+      if (b !== Verdict.Yes) return b;
+    }
+    return Verdict.Yes;
+  }
+  if (obj instanceof Set) {
+    for (const v of obj) {
+      const a = walk(v, depth + 1, state);
+      if (a !== Verdict.Yes) return a;
+    }
+    return Verdict.Yes;
+  }
+  if (obj instanceof Promise || obj instanceof WeakMap || obj instanceof WeakSet) return Verdict.No;
+  return Verdict.Unknown;
+}
+
+/**
+ * Why `value` can't be cloned, or `undefined` when it can (or when it is too large to check
+ * cheaply and `thorough` is false: postMessage then has the last word).
+ *
+ * `transferList` objects are legal only when transferred; a trial clone can't transfer without
+ * detaching the caller's buffers, so values the walk can't vouch for are left to postMessage then.
+ */
+export function whyNotCloneable(
+  value: unknown,
+  thorough: boolean,
+  transferList?: readonly unknown[] | undefined,
+): string | undefined {
+  const verdict = walk(value, 0, { budget: NODE_BUDGET });
+  if (verdict === Verdict.Yes) return undefined;
+  if (verdict === Verdict.No) return trialClone(value) ?? 'it contains a function, symbol or promise';
+  if (verdict === Verdict.Large && !thorough) return undefined;
+  if (transferList !== undefined && transferList.length > 0) return undefined;
+  return trialClone(value);
+}
+
+function trialClone(value: unknown): string | undefined {
+  try {
+    structuredClone(value);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * True for errors postMessage/structuredClone throw for what can't be sent: a value that can't be
+ * cloned (DataCloneError) or a transfer list entry that can't be transferred.
+ */
+export function isDataCloneError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: unknown; code?: unknown };
+  return e.name === 'DataCloneError' || e.code === 'ERR_INVALID_TRANSFER_OBJECT';
+}

@@ -1,0 +1,309 @@
+/**
+ * The threads of one pool: a piscina instance (a "generation"), what we know about each of its
+ * threads, how each one ended, and the load-failure backoff. Piscina spawns, replaces and retires
+ * threads; this class watches it and adds what piscina lacks: termination that can fail (a thread
+ * stuck in a system call never exits: the pool is reported broken), crash/OOM counting, and no
+ * respawn storm when the module can't load (the generation is stopped and a new one is started
+ * only after an exponentially growing, capped delay, and only when a call needs it).
+ */
+import { Piscina } from 'piscina';
+import type { Scheduler } from '../time/scheduler.ts';
+import type { Logger } from '../types.ts';
+import type { ResolvedPoolOptions } from './options.ts';
+import { deserializeError, isRuntimeNotice, type RuntimeData } from './protocol.ts';
+import { needsTypeScriptLoader, runtimeFile, typeScriptExecArgv } from './runtime-location.ts';
+import { type Generation, loadRetryDelay, TERMINATE_GRACE_MS, ThreadState } from './threads.ts';
+
+type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
+export type Balancer = NonNullable<PiscinaOptions['loadBalancer']>;
+
+export interface HostEvents {
+  /** Capacity may have changed: a thread became ready or went away. */
+  threadsChanged(): void;
+  /** A thread exited (before `threadsChanged`). */
+  threadExited(thread: ThreadState): void;
+  /** A thread loaded the module; `handlers` are its function exports. */
+  loaded(handlers: readonly string[]): void;
+  /** The module failed to load; the generation is being stopped. */
+  loadFailed(error: unknown): void;
+}
+
+export interface HostConfig {
+  readonly service: string;
+  readonly options: ResolvedPoolOptions;
+  readonly scheduler: Scheduler;
+  readonly now: () => number;
+  readonly logger: Logger | undefined;
+  readonly data: RuntimeData;
+  /** Picks the thread for each piscina task (and tells the engine which one it picked). */
+  readonly balancer: Balancer;
+  readonly events: HostEvents;
+}
+
+export class PoolHost {
+  readonly #c: HostConfig;
+  readonly threads = new Map<number, ThreadState>();
+  generation: Generation | undefined;
+  crashes = 0;
+  terminations = 0;
+  restarts = 0;
+  /** Threads we failed to terminate that are still alive. */
+  stuckThreads = 0;
+  loadFailures = 0;
+  loadError: unknown;
+  retryAt = 0;
+  closed = false;
+  #replacements = 0;
+  #lastPoolError: unknown;
+  #justExited: ThreadState | undefined;
+  readonly #stopping = new Set<Promise<void>>();
+
+  constructor(config: HostConfig) {
+    this.#c = config;
+  }
+
+  /** The running generation, starting one if the load backoff allows; `undefined` while backing off. */
+  current(): Generation | undefined {
+    if (this.generation !== undefined || this.closed) return this.generation;
+    if (this.loadFailures > 0) {
+      if (this.#c.now() < this.retryAt) return undefined;
+      this.restarts++;
+    }
+    this.generation = this.#start();
+    return this.generation;
+  }
+
+  /** Threads alive (including starting and dying ones) across generations. */
+  get threadCount(): number {
+    let n = 0;
+    for (const t of this.threads.values()) if (!t.exited) n++;
+    return n;
+  }
+
+  /**
+   * The state of thread `id` (a live thread's, never -1), created on first sight (its runtime's
+   * notice, the balancer, or piscina's `workerCreate`) with its exit and error watched from then.
+   */
+  thread(id: number, generation: Generation): ThreadState {
+    let t = this.threads.get(id);
+    if (t === undefined) {
+      t = new ThreadState(id, generation);
+      this.threads.set(id, t);
+      this.#watch(t);
+    }
+    return t;
+  }
+
+  #watch(t: ThreadState): void {
+    const worker = t.generation.piscina.threads.find((w) => w.threadId === t.id);
+    t.worker = worker;
+    // Prepended so we learn how the thread ended before piscina rejects its tasks.
+    worker?.prependListener('error', (error: unknown) => {
+      t.error = error;
+      this.#noteEnding(t);
+    });
+    worker?.prependListener('exit', (code: number) => this.#onExit(t, code));
+  }
+
+  /**
+   * Terminates a thread (a call on it timed out). If it has not exited after TERMINATE_GRACE_MS
+   * (blocked in a system call, where V8 can't interrupt it), the pool is reported broken.
+   */
+  terminate(thread: ThreadState): void {
+    if (thread.killedFor !== undefined || thread.exited) return;
+    thread.killedFor = 'timeout';
+    this.terminations++;
+    const worker = thread.worker;
+    if (worker === undefined) return;
+    thread.stuckCheck = this.#c.scheduler.schedule(this.#c.now() + TERMINATE_GRACE_MS, () => {
+      thread.stuckCheck = undefined;
+      if (thread.exited || thread.stuck) return;
+      thread.stuck = true;
+      this.stuckThreads++;
+      this.#c.logger?.error(
+        { service: this.#c.service, threadId: thread.id },
+        `worker thread did not exit ${TERMINATE_GRACE_MS} ms after terminate(); the pool is broken`,
+      );
+    });
+    void worker.terminate();
+  }
+
+  /** Stops the current generation; its threads are terminated. Resolves when they have exited. */
+  stop(reason: 'load' | 'close'): Promise<void> {
+    const gen = this.generation;
+    if (reason === 'close') this.closed = true;
+    if (gen === undefined) return Promise.all(this.#stopping).then(() => undefined);
+    this.generation = undefined;
+    gen.stopReason = reason;
+    // piscina.destroy() rejects queued tasks and terminates threads; deferred so it never runs
+    // inside one of piscina's own event handlers.
+    const done = Promise.resolve()
+      .then(() => gen.piscina.destroy())
+      .catch((error: unknown) =>
+        this.#c.logger?.warn({ err: error, service: this.#c.service }, 'pool destroy failed'),
+      )
+      .finally(() => {
+        this.#stopping.delete(done);
+        gen.piscina.removeAllListeners();
+      });
+    this.#stopping.add(done);
+    return reason === 'close' ? Promise.all(this.#stopping).then(() => undefined) : done;
+  }
+
+  /** Keeps piscina from replacing threads that die while the pool drains. */
+  freezeThreadCount(): void {
+    const gen = this.generation;
+    // piscina reads minThreads live from this object when deciding to respawn; there is no
+    // public switch for "no more respawns" short of close(), which would also refuse new tasks.
+    if (gen !== undefined) (gen.piscina.options as { minThreads: number }).minThreads = 0;
+  }
+
+  #start(): Generation {
+    const { options, data, balancer } = this.#c;
+    const lanes = options.batching !== undefined;
+    const piscina = new Piscina({
+      filename: runtimeFile,
+      minThreads: options.minThreads,
+      maxThreads: options.maxThreads,
+      // A lane's task ends as soon as the lane is set up, so piscina sees lane threads as idle:
+      // its idle timer must not retire them.
+      idleTimeout: lanes ? Number.POSITIVE_INFINITY : options.idleTimeoutMs,
+      concurrentTasksPerWorker: lanes ? 1 : options.concurrentTasksPerWorker,
+      maxQueue: Number.POSITIVE_INFINITY,
+      // Per-call mode parks idle threads in Atomics.wait() (piscina's fast path: ~20% less CPU per
+      // call than waking through the event loop). Work a handler left behind (a timer, a deferred
+      // process.exit()) then runs when the next call wakes the thread; the runtime holds that call
+      // back until such immediates ran, so it is not blamed. Lanes live on the event loop.
+      atomics: lanes ? 'disabled' : 'sync',
+      recordTiming: false,
+      workerData: data,
+      ...(needsTypeScriptLoader(options.worker) ? { execArgv: typeScriptExecArgv() } : {}),
+      ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
+      loadBalancer: balancer,
+    });
+    const gen: Generation = { piscina, stopReason: undefined };
+    piscina.on('workerCreate', (w: { id: number }) => this.#onCreate(gen, w.id));
+    piscina.on('workerDestroy', (w: { id: number }) => this.#onDestroy(gen, w.id));
+    piscina.on('message', (message: unknown) => this.#onNotice(gen, message));
+    piscina.on('error', (error: unknown) => {
+      // A thread died with no task (idle, starting, or serving a lane): counted and logged on exit.
+      this.#lastPoolError = error;
+    });
+    return gen;
+  }
+
+  #onCreate(gen: Generation, id: number): void {
+    this.thread(id, gen).ready = true;
+    if (this.#replacements > 0) {
+      this.#replacements--;
+      this.restarts++;
+    }
+    this.#c.logger?.info({ service: this.#c.service, threadId: id }, 'worker thread started');
+    this.#c.events.threadsChanged();
+  }
+
+  #onDestroy(gen: Generation, id: number): void {
+    const t = id === -1 ? this.#justExited : this.threads.get(id);
+    this.#justExited = undefined;
+    if (t?.ready) {
+      // Before its exit and without an error: piscina retired it (idle timeout, destroy, our terminate).
+      if (!t.exited && t.error === undefined) t.retired = true;
+      t.destroyed = true;
+      if (t.exited) this.threads.delete(t.id);
+      return;
+    }
+    // A thread piscina never saw ready died while starting: the module could not be loaded.
+    if (t !== undefined) this.threads.delete(t.id);
+    if (gen.stopReason !== undefined) return;
+    const cause = this.#lastPoolError ?? new Error('worker thread exited while starting');
+    this.#lastPoolError = undefined;
+    this.#onLoadFailed(gen, cause);
+  }
+
+  /**
+   * A dying Worker's threadId already reads -1 when it emits 'error' (out of memory) or 'exit', and
+   * piscina retires it from inside that same emit: the thread it names -1 is the one we just saw.
+   */
+  #noteEnding(t: ThreadState): void {
+    this.#justExited = t;
+    queueMicrotask(() => {
+      if (this.#justExited === t) this.#justExited = undefined;
+    });
+  }
+
+  #onExit(t: ThreadState, code: number): void {
+    t.exited = true;
+    t.exitCode = code;
+    this.#noteEnding(t);
+    if (t.destroyed) this.threads.delete(t.id);
+    if (t.stuckCheck !== undefined) this.#c.scheduler.cancel(t.stuckCheck);
+    t.stuckCheck = undefined;
+    if (t.stuck) {
+      t.stuck = false;
+      this.stuckThreads--;
+    }
+    const intended = t.killedFor !== undefined || t.retired || t.generation.stopReason !== undefined;
+    if (!intended && !t.loaded) {
+      // Died while loading the module (process.exit() or out of memory at top level): a load
+      // failure, retried with backoff, not a crash that piscina would respawn in a loop.
+      const cause = t.error ?? new Error(`worker thread exited with code ${code} while loading the module`);
+      this.#c.logger?.warn(
+        { err: cause, service: this.#c.service, threadId: t.id, exitCode: code },
+        'worker thread exited while loading the module',
+      );
+      this.#onLoadFailed(t.generation, cause);
+    } else if (!intended) {
+      this.crashes++;
+      this.#c.logger?.warn(
+        { err: t.error, service: this.#c.service, threadId: t.id, exitCode: code },
+        'worker thread crashed',
+      );
+    } else {
+      this.#c.logger?.info(
+        { service: this.#c.service, threadId: t.id, exitCode: code },
+        'worker thread stopped',
+      );
+    }
+    if (t.killedFor !== undefined || !intended) {
+      if (t.generation.stopReason === undefined && !this.closed) this.#replacements++;
+    }
+    // Told after piscina's own 'exit' handler (ours runs first): by then piscina no longer lists
+    // the dead thread, so nothing dispatched in reaction can land on it.
+    queueMicrotask(() => {
+      this.#c.events.threadExited(t);
+      this.#c.events.threadsChanged();
+    });
+  }
+
+  #onNotice(gen: Generation, message: unknown): void {
+    if (!isRuntimeNotice(message)) return;
+    this.thread(message.threadId, gen).loaded = true;
+    if (message.bw === 'loaded') {
+      if (gen.stopReason === undefined) {
+        this.loadFailures = 0;
+        this.loadError = undefined;
+      }
+      this.#c.events.loaded(message.handlers);
+      return;
+    }
+    this.#onLoadFailed(gen, deserializeError(message.error));
+  }
+
+  /** A call came back "module failed to load" (possibly before the runtime's notice did). */
+  loadFailedIn(gen: Generation | undefined, error: unknown): void {
+    if (gen !== undefined) this.#onLoadFailed(gen, error);
+  }
+
+  #onLoadFailed(gen: Generation, error: unknown): void {
+    if (gen.stopReason !== undefined || this.generation !== gen) return;
+    this.loadFailures++;
+    this.loadError = error;
+    this.retryAt = this.#c.now() + loadRetryDelay(this.loadFailures);
+    this.#c.logger?.error(
+      { err: error, service: this.#c.service, attempt: this.loadFailures },
+      'worker module failed to load; the pool retries later',
+    );
+    void this.stop('load');
+    this.#c.events.loadFailed(error);
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The worker-side runtime: the file piscina loads in every thread of a breakwater pool.
+ *
+ * It imports the user's handler module once (its URL comes in `workerData`), then runs calls:
+ * `default` is piscina's per-call task, `lane` serves batches over a dedicated port (batching
+ * mode). Every outcome goes back as data built by src/pool/protocol.ts: handler errors are
+ * serialized explicitly, a missing export is ERR_UNKNOWN_HANDLER, a module that failed to load
+ * answers every call with its load error. Nothing here throws to piscina: a rejection of a task is
+ * reserved for the thread itself dying, so the main thread can tell the two apart.
+ */
+import { BroadcastChannel, type MessagePort, parentPort, threadId, workerData } from 'node:worker_threads';
+import { isDataCloneError, whyNotCloneable } from '../src/pool/cloneable.ts';
+import {
+  type Envelope,
+  LaneOp,
+  type LaneRequest,
+  Outcome,
+  type RuntimeData,
+  type RuntimeNotice,
+  type SerializedThrown,
+  serializeError,
+  type TaskMessage,
+} from '../src/pool/protocol.ts';
+
+type Handler = (...args: unknown[]) => unknown;
+
+const data = workerData as RuntimeData;
+const started = new Int32Array(data.started);
+/** Signals of running calls whose handler declared one, by slot. */
+const controllers = new Map<number, AbortController>();
+
+let handlers: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+let loadError: SerializedThrown | undefined;
+
+try {
+  handlers = (await import(data.module)) as Record<string, unknown>;
+  const names = Object.keys(handlers).filter((k) => typeof handlers[k] === 'function');
+  notify({ bw: 'loaded', threadId, handlers: names });
+} catch (error) {
+  loadError = serializeError(error);
+  notify({ bw: 'load-failed', threadId, error: loadError });
+}
+
+// Cancellation of running calls in per-call mode: piscina gives no side channel into a busy
+// thread, so "abort slot N" is broadcast to the pool's threads; the one running it aborts.
+const cancels = new BroadcastChannel(data.cancelChannel);
+cancels.unref();
+cancels.onmessage = (event: unknown) => {
+  const slot = (event as { data?: unknown }).data;
+  if (typeof slot === 'number') controllers.get(slot)?.abort(new Error('the caller aborted the call'));
+};
+
+function notify(notice: RuntimeNotice): void {
+  parentPort?.postMessage(notice);
+}
+
+/**
+ * Immediates scheduled by handler code and not yet run. A handler that ends its thread right after
+ * returning (`setImmediate(() => process.exit())`) does it from one of these; a call that arrives
+ * while any is pending waits until they ran, so the exit finds it not yet started and the pool
+ * runs it elsewhere instead of blaming it. Counting costs nothing for handlers that never
+ * schedule immediates, unlike deferring every call by one event-loop turn.
+ */
+let pendingImmediates = 0;
+const nativeSetImmediate = globalThis.setImmediate;
+const nativeClearImmediate = globalThis.clearImmediate;
+const settleImmediate = new WeakMap<object, () => void>();
+globalThis.setImmediate = Object.assign(
+  <A extends unknown[]>(callback: (...args: A) => void, ...args: A): NodeJS.Immediate => {
+    pendingImmediates++;
+    let pending = true;
+    const done = (): void => {
+      if (pending) {
+        pending = false;
+        pendingImmediates--;
+      }
+    };
+    const immediate = nativeSetImmediate(() => {
+      done();
+      callback(...args);
+    });
+    settleImmediate.set(immediate, done);
+    return immediate;
+  },
+  { __promisify__: nativeSetImmediate.__promisify__ },
+) as typeof setImmediate;
+globalThis.clearImmediate = (immediate: NodeJS.Immediate | string | number | undefined): void => {
+  if (typeof immediate === 'object') settleImmediate.get(immediate)?.();
+  nativeClearImmediate(immediate as NodeJS.Immediate);
+};
+
+const UNKNOWN: Envelope = { k: Outcome.UnknownHandler };
+const SKIPPED: Envelope = { k: Outcome.Skipped };
+
+/** Runs one call. Returns its envelope, or a promise of it for async handlers. Never throws. */
+function invoke(slot: number, name: string, args: readonly unknown[]): Envelope | Promise<Envelope> {
+  if (name === '') return SKIPPED;
+  Atomics.store(started, slot, 1);
+  if (loadError !== undefined) return { k: Outcome.LoadFailed, v: loadError };
+  const fn = handlers[name];
+  if (typeof fn !== 'function') return UNKNOWN;
+  let controller: AbortController | undefined;
+  let result: unknown;
+  try {
+    // A handler that declares one more parameter than it was given gets an AbortSignal there;
+    // creating one costs ~4 µs, so handlers that don't ask don't pay.
+    if (fn.length > args.length) {
+      controller = new AbortController();
+      controllers.set(slot, controller);
+      result = (fn as Handler)(...args, controller.signal);
+    } else {
+      result = (fn as Handler)(...args);
+    }
+  } catch (error) {
+    if (controller !== undefined) controllers.delete(slot);
+    return threw(error);
+  }
+  if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
+    if (controller !== undefined) controllers.delete(slot);
+    return returned(name, result);
+  }
+  return Promise.resolve(result).then(
+    (value) => {
+      if (controller !== undefined) controllers.delete(slot);
+      return returned(name, value);
+    },
+    (error: unknown) => {
+      if (controller !== undefined) controllers.delete(slot);
+      return threw(error);
+    },
+  );
+}
+
+function returned(name: string, value: unknown): Envelope {
+  // A result postMessage can't clone would crash the thread inside piscina; report it instead.
+  const why = whyNotCloneable(value, true);
+  if (why === undefined) return { k: Outcome.Value, v: value };
+  const error = new TypeError(`the result of handler "${name}" can't be sent to the main thread: ${why}`);
+  return threw(error);
+}
+
+function threw(error: unknown): Envelope {
+  return { k: Outcome.Threw, v: serializeError(error) };
+}
+
+/** piscina's task: one call per message. */
+export default function run(task: TaskMessage): Envelope | Promise<Envelope> {
+  if (pendingImmediates === 0) return invoke(task.s, task.h, task.a);
+  return new Promise((resolve) => nativeSetImmediate(() => resolve(invoke(task.s, task.h, task.a))));
+}
+
+/**
+ * Batching mode: sets up a lane that serves calls over `port`, then returns at once (so piscina
+ * sees the thread idle and never holds the process open for it). Calls arrive many per message;
+ * results go back as they finish, gathered per event-loop turn into one message.
+ */
+export function lane(task: { readonly port: MessagePort }): void {
+  const { port } = task;
+  let out: unknown[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (out.length === 0) return;
+    const batch = out;
+    out = [];
+    try {
+      port.postMessage(batch);
+    } catch (error) {
+      if (!isDataCloneError(error)) throw error;
+      // Outcomes were checked one by one; this is a value the cheap check let through. Send each
+      // on its own so only the bad one turns into an error.
+      for (let i = 0; i < batch.length; i += 3) postOne(port, batch[i] as number, batch[i + 1], batch[i + 2]);
+    }
+  };
+  const push = (slot: number, envelope: Envelope): void => {
+    out.push(slot, envelope.k, envelope.v);
+    if (!scheduled) {
+      scheduled = true;
+      nativeSetImmediate(flush);
+    }
+  };
+  const runBatch = (c: readonly unknown[]): void => {
+    for (let i = 0; i < c.length; i += 3) {
+      const slot = c[i] as number;
+      const result = invoke(slot, c[i + 1] as string, c[i + 2] as readonly unknown[]);
+      if (result instanceof Promise) result.then((envelope) => push(slot, envelope));
+      else out.push(slot, result.k, result.v);
+    }
+    // Synchronous results leave at once; async ones are gathered until the turn ends.
+    if (!scheduled) flush();
+  };
+  port.on('message', (message: LaneRequest) => {
+    switch (message.t) {
+      case LaneOp.Calls: {
+        if (pendingImmediates > 0) {
+          nativeSetImmediate(() => runBatch(message.c));
+          return;
+        }
+        runBatch(message.c);
+        return;
+      }
+      case LaneOp.Cancel:
+        controllers.get(message.s)?.abort(new Error('the caller aborted the call'));
+        return;
+      case LaneOp.Close:
+        flush();
+        port.close();
+        return;
+    }
+  });
+  port.postMessage({ hello: threadId });
+}
+
+function postOne(port: MessagePort, slot: number, kind: unknown, value: unknown): void {
+  try {
+    port.postMessage([slot, kind, value]);
+  } catch (error) {
+    port.postMessage([slot, Outcome.Threw, serializeError(error)]);
+  }
+}
