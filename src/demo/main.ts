@@ -1,10 +1,13 @@
 /**
- * `npm start`: the live demo. Flags: --duration <seconds> (default 20), --rps <calls per second>
- * (default 40). Ends by itself and exits 0.
+ * `npm start` / `breakwater demo`: the live demo. Flags: --duration <seconds> (default 30),
+ * --rps <calls per second> (default 60), --port <admin port> (default 0: any free port),
+ * --no-dashboard, --inline (the smaller in-process demo, no workers). Ends by itself, exits 0.
  */
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ServiceMetrics } from '../types.ts';
 import { runInlineDemo } from './inline.ts';
+import { runLiveDemo } from './live.ts';
 
 function summaryTable(metrics: Record<string, ServiceMetrics>): string {
   const cols = [
@@ -40,8 +43,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      duration: { type: 'string', default: '20' },
-      rps: { type: 'string', default: '40' },
+      duration: { type: 'string', default: '30' },
+      rps: { type: 'string', default: '60' },
+      port: { type: 'string', default: '0' },
+      'no-dashboard': { type: 'boolean', default: false },
+      inline: { type: 'boolean', default: false },
     },
     allowPositionals: false,
   });
@@ -50,22 +56,34 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!(durationS > 0 && durationS <= 3600))
     throw new RangeError(`--duration must be 1..3600 seconds, got ${values.duration}`);
   if (!(rps > 0 && rps <= 10_000)) throw new RangeError(`--rps must be 1..10000, got ${values.rps}`);
+  const port = Number(values.port);
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535))
+    throw new RangeError(`--port must be 0..65535, got ${values.port}`);
   const write = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
-  write(`breakwater demo: a flaky upstream behind a breaker, ${durationS}s at ${rps} calls/s`);
-  const metrics = await runInlineDemo({ durationMs: durationS * 1000, rps, write });
+  const durationMs = durationS * 1000;
+  let metrics: Record<string, ServiceMetrics>;
+  if (values.inline) {
+    write(`breakwater inline demo: a flaky function behind a breaker, ${durationS}s at ${rps} calls/s`);
+    metrics = await runInlineDemo({ durationMs, rps, write });
+  } else {
+    write(`breakwater demo: three flaky upstreams, calls in worker pools, ${durationS}s at ${rps} calls/s`);
+    metrics = await runLiveDemo({ durationMs, rps, port, dashboard: !values['no-dashboard'], write });
+  }
   write('');
   write(summaryTable(metrics));
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,202 @@
+/**
+ * The dashboard's browser script, inlined into the page. Plain ES2020 in a string: no build step,
+ * and it never reloads the page. Sources of truth, in order:
+ *  - `/events` (EventSource) applies each state change the moment it happens and logs it;
+ *  - `/health`, re-read every `pollMs`, fills metrics and sparklines, adds and removes cards, and
+ *    sets states too unless a newer event for that service was already applied (`eventId`).
+ * Service names and messages are user data: they only ever go through `textContent`.
+ * (Written without template literals, so it can live in this TS string as is; the `\u` escapes
+ * below become the characters themselves when TS evaluates the string.)
+ */
+export const DASHBOARD_SCRIPT = `
+'use strict';
+(function () {
+  var cfg = JSON.parse(document.getElementById('config').textContent);
+  var HISTORY = 60, MAX_LOG = 100;
+  var SYMBOLS = { closed: '\u25cf', open: '\u2715', 'half-open': '\u25d0', 'forced-open': '\u2298', disabled: '\u2013' };
+  var cards = new Map();
+  var grid = document.getElementById('services');
+  var tpl = document.getElementById('card-tpl');
+  var log = document.getElementById('log');
+  var nextId = 0;
+
+  function q(root, sel) { return root.querySelector(sel); }
+  function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
+  function pct(r) { var p = r * 100; return (p > 0 && p < 10 ? p.toFixed(1) : Math.round(p)) + '%'; }
+  function ms(v) { return (v < 10 ? v.toFixed(1) : String(Math.round(v))) + ' ms'; }
+  function num(n) { return Number(n).toLocaleString('en-US'); }
+  function clockTime(at) {
+    var d = new Date(at);
+    function two(n) { return (n < 10 ? '0' : '') + n; }
+    return two(d.getHours()) + ':' + two(d.getMinutes()) + ':' + two(d.getSeconds());
+  }
+
+  function ensureCard(name) {
+    var card = cards.get(name);
+    if (card) return card;
+    var li = tpl.content.firstElementChild.cloneNode(true);
+    var el = q(li, 'article');
+    var id = 'svc-' + (nextId++);
+    el.dataset.service = name;
+    q(el, 'h3').id = id + '-name';
+    q(el, 'h3').textContent = name;
+    q(el, '.state').id = id + '-state';
+    el.setAttribute('aria-labelledby', id + '-name');
+    el.setAttribute('aria-describedby', id + '-state');
+    card = { li: li, el: el, state: null, eventId: 0, fail: [], lat: [], recoverAt: null };
+    cards.set(name, card);
+    var names = Array.from(cards.keys()).sort();
+    var after = names.indexOf(name) + 1 < names.length ? cards.get(names[names.indexOf(name) + 1]).li : null;
+    grid.insertBefore(li, after);
+    return card;
+  }
+
+  function setState(card, state) {
+    if (card.state === state) return;
+    card.state = state;
+    card.el.dataset.state = state;
+    setText(q(card.el, '.state'), state);
+    setText(q(card.el, '.sym'), SYMBOLS[state] || '?');
+    if (state !== 'open') { card.recoverAt = null; renderCountdown(card); }
+  }
+
+  function setRecovery(card, remainingMs) {
+    card.recoverAt = remainingMs === null ? null : performance.now() + Math.max(0, remainingMs);
+    renderCountdown(card);
+  }
+
+  function renderCountdown(card) {
+    var box = q(card.el, '.recovery');
+    if (card.recoverAt === null || card.state !== 'open') { box.hidden = true; return; }
+    var left = Math.max(0, card.recoverAt - performance.now());
+    box.hidden = false;
+    setText(q(box, '.countdown'), left > 0 ? (left / 1000).toFixed(left < 10000 ? 1 : 0) + ' s' : 'due now');
+  }
+
+  function spark(box, values, max, label, fmt) {
+    var svg = q(box, 'svg');
+    var pts = [];
+    var step = 120 / (HISTORY - 1);
+    for (var i = 0; i < values.length; i++) {
+      var x = 120 - (values.length - 1 - i) * step;
+      var y = 34 - (max > 0 ? values[i] / max : 0) * 31;
+      pts.push(x.toFixed(1) + ',' + y.toFixed(1));
+    }
+    q(svg, 'polyline').setAttribute('points', pts.join(' '));
+    q(svg, 'polygon').setAttribute('points', pts.length > 1
+      ? (120 - (values.length - 1) * step).toFixed(1) + ',36 ' + pts.join(' ') + ' 120,36' : '');
+    var now = values.length ? values[values.length - 1] : 0;
+    svg.setAttribute('aria-label', label + ' over the last ' + values.length + ' samples: now ' + fmt(now) +
+      ', peak ' + fmt(Math.max.apply(null, values.concat([0]))));
+    setText(q(box, '[data-k$="-max"]'), 'peak ' + fmt(Math.max.apply(null, values.concat([0]))));
+  }
+
+  function push(list, v) { list.push(v); if (list.length > HISTORY) list.shift(); }
+
+  function applyHealth(h) {
+    var overall = document.getElementById('overall');
+    overall.dataset.status = h.status;
+    setText(document.getElementById('overall-text'), h.status);
+    var names = Object.keys(h.services);
+    setText(document.getElementById('count'), '(' + names.length + ')');
+    document.getElementById('empty').hidden = names.length > 0;
+    cards.forEach(function (card, name) {
+      if (!(name in h.services)) { card.li.remove(); cards.delete(name); }
+    });
+    names.forEach(function (name) {
+      var s = h.services[name], m = s.metrics, card = ensureCard(name);
+      // An event newer than this snapshot already set the state: don't go back to an older one.
+      if (card.eventId <= h.eventId) {
+        setState(card, s.state);
+        if (m) setRecovery(card, m.nextRecoveryAttempt === null ? null : m.nextRecoveryAttempt - h.now);
+      }
+      setText(q(card.el, '.msg'), s.message || '');
+      if (!m) return;
+      var f = q(card.el, '[data-k="fail"]');
+      setText(f, pct(m.failureRate));
+      f.classList.toggle('bad', m.failureRate >= 0.25);
+      setText(q(card.el, '[data-k="lat"]'), ms(m.p50ResponseTimeMs) + ' / ' + ms(m.p99ResponseTimeMs));
+      setText(q(card.el, '[data-k="inflight"]'), num(m.inFlight));
+      setText(q(card.el, '[data-k="calls"]'), num(m.totalRequests));
+      setText(q(card.el, '[data-k="rejected"]'), num(m.rejectedRequests));
+      setText(q(card.el, '[data-k="fallbacks"]'), num(m.fallbacks));
+      var pool = m.pool;
+      card.el.querySelectorAll('[data-pool]').forEach(function (d) { d.hidden = !pool; });
+      if (pool) {
+        setText(q(card.el, '[data-k="threads"]'), num(pool.threads) + ' (' + num(pool.running) + ' busy)');
+        setText(q(card.el, '[data-k="queue"]'), num(pool.queued));
+        var p = q(card.el, '[data-k="pool"]');
+        setText(p, pool.broken ? 'broken' : 'ok');
+        p.classList.toggle('bad', pool.broken);
+      }
+      push(card.fail, m.failureRate);
+      push(card.lat, m.p99ResponseTimeMs);
+      spark(q(card.el, '.spark.fail'), card.fail, 1, 'Failure rate', pct);
+      spark(q(card.el, '.spark.lat'), card.lat, Math.max.apply(null, card.lat.concat([1])), 'p99 latency', ms);
+    });
+  }
+
+  var polling = false;
+  function poll() {
+    if (polling) return;
+    polling = true;
+    fetch('/health', { cache: 'no-store', headers: { accept: 'application/json' } })
+      .then(function (r) { return r.json(); })
+      .then(applyHealth)
+      .catch(function () { setText(document.getElementById('overall-text'), 'unreachable'); })
+      .finally(function () { polling = false; });
+  }
+
+  function addLog(e) {
+    document.getElementById('log-empty').hidden = true;
+    var li = document.createElement('li');
+    var time = document.createElement('time');
+    time.dateTime = new Date(e.at).toISOString();
+    time.textContent = clockTime(e.at);
+    var what = document.createElement('span');
+    what.className = 'what';
+    var svc = document.createElement('strong');
+    svc.textContent = e.service;
+    what.append(svc, ': ', stateSpan(e.from), ' \u2192 ', stateSpan(e.to));
+    var why = document.createElement('span');
+    why.className = 'reason';
+    why.textContent = e.reason + (e.to === 'open' && e.consecutiveFailures ? ' (' + e.consecutiveFailures + ' consecutive failures)' : '');
+    li.append(time, what, why);
+    log.prepend(li);
+    while (log.children.length > MAX_LOG) log.lastElementChild.remove();
+  }
+
+  function stateSpan(state) {
+    var s = document.createElement('span');
+    s.className = 'st';
+    s.dataset.state = state;
+    s.textContent = state;
+    return s;
+  }
+
+  function setConn(state, text) {
+    document.getElementById('conn').dataset.conn = state;
+    setText(document.getElementById('conn-text'), text);
+  }
+
+  // lastEventId=0 replays the buffered history on the first connection; on reconnects the browser
+  // sends Last-Event-ID itself, which the server prefers.
+  var source = new EventSource('/events?lastEventId=0');
+  source.onopen = function () { setConn('live', 'live'); };
+  source.onerror = function () { setConn('reconnecting', 'reconnecting\u2026'); };
+  source.addEventListener('stateChange', function (msg) {
+    var e = JSON.parse(msg.data);
+    var card = ensureCard(e.service);
+    card.eventId = Number(msg.lastEventId) || card.eventId;
+    setState(card, e.to);
+    if (e.to === 'open') setRecovery(card, e.nextRecoveryAttempt === null ? null : e.nextRecoveryAttempt - e.at);
+    addLog(e);
+    poll();
+  });
+  source.addEventListener('gap', poll);
+
+  poll();
+  setInterval(poll, cfg.pollMs);
+  setInterval(function () { cards.forEach(renderCountdown); }, 250);
+})();
+`;

@@ -1,0 +1,32 @@
+/**
+ * What the admin server needs from a supervisor. A structural subset of `Supervisor`, so the HTTP
+ * layer depends on the supervisor's public API only (never its internals) and any object with
+ * these methods — a real `Supervisor`, or a wrapper around one — can be served.
+ */
+import type { SupervisorEventName, SupervisorListener } from '../events.ts';
+import type { Clock } from '../time/clock.ts';
+import type { CircuitState, HealthReport, ServiceMetrics } from '../types.ts';
+
+/** The part of `Supervisor`'s public API the admin server uses. */
+export interface AdminSupervisor {
+  readonly clock: Clock;
+  services(): string[];
+  has(name: string): boolean;
+  state(name: string): CircuitState;
+  allMetrics(): Record<string, ServiceMetrics>;
+  health(): HealthReport;
+  reset(name: string): void;
+  forceOpen(name: string): void;
+  disable(name: string): void;
+  on<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>): unknown;
+  off<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>): unknown;
+}
+
+/** Every state, in the order the `breakwater_circuit_state` gauge and the dashboard list them. */
+export const CIRCUIT_STATES: readonly CircuitState[] = [
+  'closed',
+  'open',
+  'half-open',
+  'forced-open',
+  'disabled',
+];
