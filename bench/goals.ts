@@ -1,0 +1,142 @@
+/**
+ * The one table of performance goals (BENCH.md, issues 3 and 4). `--check` enforces it and the
+ * report prints it; the README's goals table is generated from the same rows.
+ */
+import type { RatioKey, Ratios } from './lib/ratios.ts';
+
+export interface Goal {
+  readonly key: RatioKey;
+  /** `>=`: the figure must reach `target`; `<=`: it must not exceed it. */
+  readonly op: '>=' | '<=';
+  readonly target: number;
+  /** An aim that is reported but never fails `--check` (e.g. the fraction of the physical floor). */
+  readonly enforced: boolean;
+  /** The goal in words, for the report. */
+  readonly text: string;
+}
+
+export const GOALS: readonly Goal[] = [
+  {
+    key: 'inline_vs_cockatiel',
+    op: '>=',
+    target: 1.67,
+    enforced: true,
+    text: 'inline success ≥1.67x faster than cockatiel (both without a call timeout)',
+  },
+  {
+    key: 'inline_vs_opossum',
+    op: '>=',
+    target: 10,
+    enforced: true,
+    text: 'inline success ≥10x faster than opossum (both with their default 10 s timeout)',
+  },
+  {
+    key: 'reject_vs_cockatiel',
+    op: '>=',
+    target: 3,
+    enforced: true,
+    text: 'open-breaker rejection ≥3x faster than cockatiel',
+  },
+  {
+    key: 'reject_vs_opossum',
+    op: '>=',
+    target: 3,
+    enforced: true,
+    text: 'open-breaker rejection ≥3x faster than opossum',
+  },
+  {
+    key: 'fallback_vs_cockatiel',
+    op: '>=',
+    target: 20,
+    enforced: true,
+    text: 'fallback on an open breaker ≥20x faster than cockatiel fallback(breaker)',
+  },
+  {
+    key: 'fallback_vs_opossum',
+    op: '>=',
+    target: 20,
+    enforced: true,
+    text: "fallback on an open breaker ≥20x faster than opossum's fallback",
+  },
+  {
+    key: 'worker_vs_piscina_1',
+    op: '>=',
+    target: 0.95,
+    enforced: true,
+    text: 'worker calls, 1 in flight: ≥0.95x bare piscina throughput',
+  },
+  {
+    key: 'worker_vs_piscina_1000',
+    op: '>=',
+    target: 0.95,
+    enforced: true,
+    text: 'worker calls, 1,000 in flight: ≥0.95x bare piscina throughput',
+  },
+  {
+    key: 'batched_vs_piscina_1000',
+    op: '>=',
+    target: 3,
+    enforced: true,
+    text: 'batched worker calls, 1,000 in flight: ≥3x bare piscina throughput',
+  },
+  {
+    key: 'batched_vs_raw_postmessage',
+    op: '>=',
+    target: 0.25,
+    enforced: false,
+    text: 'batched: fraction of the raw postMessage floor (aim ≥0.25; reported, not enforced)',
+  },
+  {
+    key: 'failure_cost_100k_vs_100',
+    op: '<=',
+    target: 1.5,
+    enforced: true,
+    text: 'failure-recording cost with a 100k window ≤1.5x the 100 window',
+  },
+  {
+    key: 'bytes_per_idle_breaker',
+    op: '<=',
+    target: 1024,
+    enforced: true,
+    text: '≤1 KB of heap per idle breaker',
+  },
+  {
+    key: 'timers_for_100k_breakers',
+    op: '<=',
+    target: 1,
+    enforced: true,
+    text: 'one timer handle for 100k open breakers',
+  },
+];
+
+/** `pass`: met; `miss`: not met; `n/a`: not measured in this run. */
+export type Verdict = 'pass' | 'miss' | 'n/a';
+
+export interface GoalResult {
+  readonly goal: Goal;
+  readonly value: number | null;
+  readonly verdict: Verdict;
+}
+
+/** Judges every goal against the run's figures. */
+export function checkGoals(ratios: Ratios, goals: readonly Goal[] = GOALS): GoalResult[] {
+  return goals.map((goal) => {
+    const value = ratios[goal.key];
+    if (value === null || !Number.isFinite(value)) return { goal, value, verdict: 'n/a' };
+    const met = goal.op === '>=' ? value >= goal.target : value <= goal.target;
+    return { goal, value, verdict: met ? 'pass' : 'miss' };
+  });
+}
+
+/** Enforced goals that were measured and missed: `--check` exits non-zero when this is not empty. */
+export function failedGoals(results: readonly GoalResult[]): GoalResult[] {
+  return results.filter((r) => r.goal.enforced && r.verdict === 'miss');
+}
+
+/** `≥1.67x`, `≤1.5x`, `≤1024 B`, `≤1`. */
+export function formatTarget(goal: Goal): string {
+  const sign = goal.op === '>=' ? '≥' : '≤';
+  if (goal.key === 'bytes_per_idle_breaker') return `${sign}${goal.target} B`;
+  if (goal.key === 'timers_for_100k_breakers') return `${sign}${goal.target}`;
+  return `${sign}${goal.target}x`;
+}

@@ -1,0 +1,107 @@
+/**
+ * A quick side-by-side for one hot path while working on it (many short interleaved rounds, paired
+ * ratios), without the whole bench:
+ *   node --expose-gc --import tsx bench/profile/ab.ts <case> [rounds=21]
+ * Cases: inline (vs cockatiel, no timeout), inline-default (vs opossum, 10 s timeout), reject
+ * (vs cockatiel and opossum), worker-1 / worker-1000 (vs piscina defaults and piscina with the
+ * settings breakwater passes to it).
+ */
+import { Piscina } from 'piscina';
+import { Supervisor } from '../../src/index.ts';
+import { concurrentCase, inlineCase } from '../lib/cases.ts';
+import { formatNs, formatRatio } from '../lib/format.ts';
+import { type BenchCase, measureGroup } from '../lib/measure.ts';
+import { silentProgress } from '../lib/progress.ts';
+import { speedup } from '../lib/stats.ts';
+import { cockatielConsecutive, opossum, tripCockatiel, tripOpossum } from '../peers/breakers.ts';
+
+const which = process.argv[2] ?? 'inline';
+const rounds = Number(process.argv[3] ?? 21);
+const TASK = new URL('../workers/tiny.mjs', import.meta.url);
+const boom = new Error('boom');
+const work = async (): Promise<number> => 1;
+const sup = new Supervisor();
+const closers: (() => unknown)[] = [() => sup.close()];
+let cases: BenchCase[];
+
+switch (which) {
+  case 'inline': {
+    sup.register('s', { breaker: { callTimeoutMs: 0 } });
+    const cb = cockatielConsecutive();
+    cases = [
+      inlineCase('breakwater', 'breakwater callTimeoutMs: 0', 'breakwater', () => sup.run('s', work)),
+      inlineCase('cockatiel', 'cockatiel ConsecutiveBreaker(5)', 'peer', () => cb.execute(work)),
+      inlineCase('bare', 'bare await', 'floor', work),
+    ];
+    break;
+  }
+  case 'inline-default': {
+    sup.register('s');
+    const ob = opossum(work);
+    closers.push(() => ob.shutdown());
+    cases = [
+      inlineCase('breakwater', 'breakwater default 10 s timeout', 'breakwater', () => sup.run('s', work)),
+      inlineCase('opossum', 'opossum defaults', 'peer', () => ob.fire()),
+    ];
+    break;
+  }
+  case 'reject': {
+    sup.register('s', { breaker: { openMs: 3_600_000 } });
+    for (let i = 0; i < 5; i++) await sup.runResult('s', () => Promise.reject(boom));
+    const cb = cockatielConsecutive(3_600_000);
+    await tripCockatiel(cb);
+    let up = false;
+    const ob = opossum(() => (up ? work() : Promise.reject(boom)), { resetTimeout: 3_600_000 });
+    await tripOpossum(ob);
+    up = true;
+    closers.push(() => ob.shutdown());
+    const ready = new Error('ready');
+    cases = [
+      inlineCase('breakwater', 'breakwater run() rejects', 'breakwater', () => sup.run('s', work), true),
+      inlineCase('cockatiel', 'cockatiel rejects', 'peer', () => cb.execute(work), true),
+      inlineCase('opossum', 'opossum rejects', 'peer', () => ob.fire(), true),
+      inlineCase('floor', 'ready-made rejection', 'floor', () => Promise.reject(ready), true),
+    ];
+    break;
+  }
+  case 'worker-1':
+  case 'worker-1000': {
+    const k = which === 'worker-1' ? 1 : 1000;
+    sup.register('w', { worker: TASK, threads: { min: 1, max: 1 }, breaker: { callTimeoutMs: 0 } });
+    const plain = new Piscina({ filename: TASK.href, minThreads: 1, maxThreads: 1 });
+    const tuned = new Piscina({ filename: TASK.href, minThreads: 1, maxThreads: 1, recordTiming: false });
+    closers.push(
+      () => plain.close(),
+      () => tuned.close(),
+    );
+    await sup.call('w', 'size', ['']);
+    await plain.run('');
+    await tuned.run('');
+    cases = [
+      concurrentCase('breakwater', 'breakwater call()', 'breakwater', () => sup.call('w', 'size', ['']), k),
+      concurrentCase('piscina', 'piscina defaults', 'peer', () => plain.run(''), k),
+      concurrentCase('piscina-tuned', 'piscina recordTiming: false', 'peer', () => tuned.run(''), k),
+    ];
+    break;
+  }
+  default:
+    throw new Error(`unknown case ${which}`);
+}
+
+const stats = await measureGroup(
+  which,
+  cases,
+  { quick: false, warmupMs: 400, rounds, roundMs: 80 },
+  silentProgress,
+);
+const subject = stats[0]!;
+for (const s of stats) {
+  const r =
+    s === subject
+      ? ''
+      : `  breakwater is ${formatRatio(speedup(subject.roundsNs, s.roundsNs).median)} faster`;
+  process.stdout.write(
+    `${s.label.padEnd(48)} ${formatNs(s.nsPerOp.median).padStart(9)}/op (min ${formatNs(s.nsPerOp.min)})${r}\n`,
+  );
+}
+for (const close of closers) await close();

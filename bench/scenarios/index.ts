@@ -1,0 +1,19 @@
+/** Every scenario, in the order BENCH.md lists them. */
+import type { Scenario } from '../lib/scenario.ts';
+import { failureCost } from './failure-cost.ts';
+import { http } from './http.ts';
+import { inline } from './inline.ts';
+import { manyServices } from './many-services.ts';
+import { recovery } from './recovery.ts';
+import { reject } from './reject.ts';
+import { worker } from './worker.ts';
+
+export const SCENARIOS: readonly Scenario[] = [
+  inline,
+  reject,
+  failureCost,
+  worker,
+  manyServices,
+  recovery,
+  http,
+];

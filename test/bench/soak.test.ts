@@ -1,0 +1,35 @@
+/**
+ * RELIABILITY.md scenario 21, reduced: 50,000 calls with mixed faults (inline outages, throws and
+ * timeouts; worker throws, hangs that get the thread terminated, crashes; a batched pool that
+ * crashes) through one supervisor with real piscina pools. `npm run soak` runs 1,000,000.
+ */
+import { describe, expect, it } from 'vitest';
+import { runSoak } from '../../bench/soak/run.ts';
+
+describe('soak (scenario 21, 50,000 calls)', () => {
+  it('settles every call once, leaks nothing, and its events match its transitions', {
+    timeout: 120_000,
+  }, async () => {
+    // Known timing bugs (reported to the lead, see bench/profile/late-deadline-trace.ts): a call can
+    // be answered with a late value after its timeout, and a batched call can time out while its
+    // thread restarts. They are listed in `report.timing`; `npm run soak` fails on them.
+    const report = await runSoak({ calls: 50_000, faultsPerKind: 4, checkpoints: 5, strictTiming: false });
+    expect(report.failures).toEqual([]);
+    for (const t of report.timing)
+      expect(t).toMatch(/\((inline\/hang|batched\/\w+), .*ended with (value|ERR_CALL_TIMEOUT)/);
+    expect(report.ok).toBe(true);
+    expect(report.settled).toBe(50_000);
+    // The faults really happened, each with its typed outcome.
+    expect(report.outcomes.ERR_WORKER_CRASHED).toBeGreaterThanOrEqual(6);
+    expect(report.outcomes.ERR_CALL_TIMEOUT).toBeGreaterThan(4);
+    expect(report.outcomes.ERR_CIRCUIT_OPEN).toBeGreaterThan(0);
+    expect(report.outcomes['handler error']).toBeGreaterThan(0);
+    expect(report.transitions['closed→open']).toBeGreaterThan(0);
+    expect(report.transitions['half-open→closed']).toBeGreaterThan(0);
+    const sum = Object.values(report.outcomes).reduce((a, b) => a + b, 0);
+    expect(sum).toBe(50_000);
+    expect(report.heap.growth).toBeLessThanOrEqual(report.heap.limit);
+    expect(report.threads.osEnd).toBe(report.threads.osAfterWarmup);
+    expect(report.threads.osAfterClose).toBeLessThanOrEqual(report.threads.osBefore);
+  });
+});
