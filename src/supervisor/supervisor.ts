@@ -4,6 +4,7 @@
  * the machinery is in engine.ts, inline.ts and the pool executors.
  */
 
+import type { MessagePort } from 'node:worker_threads';
 import type { Admission } from '../core/breaker.ts';
 import * as core from '../core/breaker.ts';
 import {
@@ -18,6 +19,7 @@ import type { SupervisorEventName, SupervisorListener } from '../events.ts';
 import { mergeServiceOptions, resolveServiceOptions } from '../options.ts';
 import { createPolicy } from '../policy/index.ts';
 import { createPoolExecutor, resolvePoolOptions } from '../pool/index.ts';
+import { openConnection, type RemoteConnection } from '../remote/expose.ts';
 import { type Clock, systemClock } from '../time/clock.ts';
 import type {
   BreakerSnapshot,
@@ -85,6 +87,8 @@ export class Supervisor implements AsyncDisposable {
   /** Saved breakers not yet claimed by a register(); each is applied once. */
   readonly #restore = new Map<string, BreakerSnapshot>();
   #closing: Promise<void> | undefined;
+  /** Open cross-thread connections (connect()); closed last by close(). */
+  readonly #connections = new Set<RemoteConnection>();
   /** Hot-path flag: not closing, and no listener wants every call timed. */
   #plain = true;
 
@@ -149,6 +153,20 @@ export class Supervisor implements AsyncDisposable {
     if (svc.timer !== undefined) this.#engine.scheduler.cancel(svc.timer);
     svc.timer = undefined;
     await svc.executor?.close({ drain: false, timeoutMs: 0 });
+  }
+
+  /**
+   * Makes this supervisor reachable from another thread: send the returned port to it (in a
+   * `transferList`) and call `connectSupervisor(port)` there for a typed client with `call`,
+   * `state`, `metrics`, `health` and event subscription. The port does not keep the process
+   * alive; close() closes it last (after draining), and the client's pending calls then reject
+   * with ERR_SUPERVISOR_CLOSED.
+   */
+  connect(): MessagePort {
+    if (this.#closing !== undefined) throw new SupervisorClosedError();
+    const { port, connection } = openConnection(this, () => this.#connections.delete(connection));
+    this.#connections.add(connection);
+    return port;
   }
 
   has(name: string): boolean {
@@ -419,6 +437,7 @@ export class Supervisor implements AsyncDisposable {
       svc.timer = undefined;
     }
     e.scheduler.clear();
+    for (const connection of [...this.#connections]) connection.close();
     e.emitter.removeAll();
   }
 
