@@ -180,11 +180,11 @@ describe('dashboard', () => {
     await samplesAtLeast('blob-storage', 16);
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true, animations: 'disabled' });
     // A phone-sized viewport: one column, nothing cut off.
     await page.setViewportSize({ width: 400, height: 800 });
     await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(400);
-    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-narrow.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-narrow.png'), fullPage: true, animations: 'disabled' });
     expect(pageErrors).toEqual([]);
   });
 });
