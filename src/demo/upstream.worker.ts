@@ -21,6 +21,11 @@ export interface UpstreamSummary {
   readonly topScore: number;
 }
 
+/** Answers at once: the demo calls it once per pool to start its threads before the load. */
+export function ping(): 'pong' {
+  return 'pong';
+}
+
 /** GETs `url`, parses the JSON and returns a small summary of it. */
 export async function fetchSummary(url: string, signal?: AbortSignal): Promise<UpstreamSummary> {
   const res = await fetch(url, signal === undefined ? {} : { signal });
