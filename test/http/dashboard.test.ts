@@ -184,7 +184,11 @@ describe('dashboard', () => {
     // A phone-sized viewport: one column, nothing cut off.
     await page.setViewportSize({ width: 400, height: 800 });
     await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(400);
-    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-narrow.png'), fullPage: true, animations: 'disabled' });
+    await page.screenshot({
+      path: join(ARTIFACTS, 'dashboard-narrow.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
     expect(pageErrors).toEqual([]);
   });
 });

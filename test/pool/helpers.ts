@@ -1,3 +1,4 @@
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 /**
  * Helpers for the pool tests: real pools over real fixture modules, a logger that lets a test
  * await pool events ("worker thread started"), and the fixtures' BroadcastChannel, on which
@@ -134,4 +135,32 @@ export async function codeOf(p: Promise<unknown>): Promise<unknown> {
   const r = await outcome(p);
   if (r.ok) throw new Error(`expected a rejection, got ${JSON.stringify(r.value)}`);
   return (r.error as { code?: unknown }).code;
+}
+
+/**
+ * Releases a thread blocked in `blockOnFifo` (test/fixtures/handlers.ts) by writing one byte.
+ * Non-blocking: when no thread holds the FIFO open this throws (ENXIO) instead of hanging the test.
+ */
+export function releaseFifo(path: string): void {
+  const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    writeSync(writer, Buffer.from([1]));
+  } finally {
+    closeSync(writer);
+  }
+}
+
+/**
+ * Resolves once the thread that runs `blockOnFifo(tag, path)` is inside its read() of the FIFO,
+ * as the kernel reports it (`/proc/self/task/<tid>/wchan`). Its "started" message comes a moment
+ * before the system call; a timeout in that moment would terminate a thread that is not stuck at
+ * all. No event tells this, so the kernel's state is re-read once per event-loop turn, bounded.
+ */
+export async function untilBlockedInRead(path: string): Promise<void> {
+  const tid = readFileSync(`${path}.tid`, 'utf8').trim();
+  for (let turn = 0; turn < 100_000; turn++) {
+    if (/pipe/.test(readFileSync(`/proc/self/task/${tid}/wchan`, 'utf8'))) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`thread ${tid} never blocked in read() of ${path}`);
 }

@@ -4,7 +4,7 @@
  * reason, the supervisor degraded or down, and healthy again once the pool recovers.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { ErrorCode } from '../../src/errors.ts';
 import { LOAD_RETRY_BASE_MS, TERMINATE_GRACE_MS } from '../../src/pool/threads.ts';
 import { Supervisor } from '../../src/supervisor/supervisor.ts';
 import { ManualClock } from '../../src/time/manual-clock.ts';
-import { Bus, codeOf, fixture, LogTap } from './helpers.ts';
+import { Bus, codeOf, fixture, LogTap, releaseFifo, untilBlockedInRead } from './helpers.ts';
 
 const bus = new Bus();
 afterAll(() => bus.close());
@@ -38,6 +38,7 @@ describe.skipIf(process.platform === 'win32')('a broken pool in sup.health() (sc
   it('is unhealthy with the reason while the thread is stuck, and healthy again after it exits', async () => {
     const blocked = codeOf(sup.call('stuck', 'blockOnFifo', ['h-fifo', fifo]));
     await bus.when('h-fifo');
+    await untilBlockedInRead(fifo);
     await clock.advanceAsync(100);
     expect(await blocked).toBe(ErrorCode.CallTimeout);
     // The breaker is still closed (1 failure of 5): only the pool makes the service unhealthy.
@@ -56,7 +57,7 @@ describe.skipIf(process.platform === 'win32')('a broken pool in sup.health() (sc
         inline: { healthy: true, state: 'closed', message: 'closed: calls flow normally' },
       },
     });
-    closeSync(openSync(fifo, 'w'));
+    releaseFifo(fifo);
     await log.until('worker thread stopped', 1);
     expect(sup.metrics('stuck').pool?.broken).toBe(false);
     expect(sup.health().status).toBe('ok');

@@ -5,13 +5,13 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.ts';
 import { TERMINATE_GRACE_MS } from '../../src/pool/threads.ts';
-import { Bus, codeOf, makePool, outcome } from './helpers.ts';
+import { Bus, codeOf, makePool, outcome, releaseFifo, untilBlockedInRead } from './helpers.ts';
 
 const bus = new Bus();
 afterAll(() => bus.close());
@@ -89,17 +89,19 @@ describe.skipIf(process.platform === 'win32')('a thread that cannot be terminate
   it('marks the pool broken in metrics and health, and recovers when the thread finally exits', async () => {
     const blocked = codeOf(t.call('blockOnFifo', ['fifo', fifo], { timeoutMs: 100 }));
     await bus.when('fifo');
+    await untilBlockedInRead(fifo);
     await t.clock.advanceAsync(100);
     expect(await blocked).toBe(ErrorCode.CallTimeout);
-    // terminate() can't interrupt a thread blocked in open(2).
+    // terminate() can't interrupt a thread blocked in read(2).
     await t.clock.advanceAsync(TERMINATE_GRACE_MS);
     expect(t.pool.metrics().broken).toBe(true);
     expect(t.pool.health()).toEqual({
       healthy: false,
       message: 'worker pool is broken: 1 thread(s) did not stop after terminate()',
     });
-    // A writer unblocks open(); V8 then ends the thread.
-    closeSync(openSync(fifo, 'w'));
+    // A byte unblocks read(); V8 then ends the thread. Non-blocking: if the thread is not there
+    // to read, this throws (ENXIO) instead of hanging the test process.
+    releaseFifo(fifo);
     await t.log.until('worker thread stopped', 1);
     expect(t.pool.metrics().broken).toBe(false);
     expect(t.pool.health().healthy).toBe(true);
