@@ -45,7 +45,10 @@ type RemoteListener = (payload: unknown) => unknown;
 /** The object comlink exposes; its methods are what a client can ask. */
 export class SupervisorFacade {
   readonly #sup: RemoteTarget;
+  /** Calls whose client can abort them, by the client's abort id. */
   readonly #calls = new Map<number, AbortController>();
+  /** Every call of this connection still running. */
+  readonly #running = new Set<AbortController>();
   readonly #subscriptions = new Map<number, () => void>();
   #nextSubscription = 0;
 
@@ -55,18 +58,20 @@ export class SupervisorFacade {
 
   call(name: string, handler: string, call: WireCall, options: WireCallOptions): Promise<unknown> {
     const { abortId, timeoutMs } = options;
-    let controller: AbortController | undefined;
-    if (abortId !== undefined) {
-      controller = new AbortController();
-      this.#calls.set(abortId, controller);
-    }
+    // Every call gets a controller, not only those whose client passed a signal: when the client
+    // goes away nobody can receive the result, so dispose() aborts them all and frees their slots.
+    const controller = new AbortController();
+    this.#running.add(controller);
+    if (abortId !== undefined) this.#calls.set(abortId, controller);
     const run = this.#sup.call(name, handler, call.args, {
-      ...(controller === undefined ? {} : { signal: controller.signal }),
+      signal: controller.signal,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(call.transfer.length === 0 ? {} : { transferList: call.transfer }),
     });
-    if (abortId === undefined) return run;
-    return run.finally(() => this.#calls.delete(abortId));
+    return run.finally(() => {
+      this.#running.delete(controller);
+      if (abortId !== undefined) this.#calls.delete(abortId);
+    });
   }
 
   async callResult(
@@ -132,7 +137,8 @@ export class SupervisorFacade {
   dispose(): void {
     for (const off of this.#subscriptions.values()) off();
     this.#subscriptions.clear();
-    for (const controller of this.#calls.values()) controller.abort();
+    for (const controller of this.#running) controller.abort();
+    this.#running.clear();
     this.#calls.clear();
   }
 }

@@ -90,4 +90,16 @@ describe('a client thread that dies without closing its connection', () => {
     expect(sup.listenerCount('callFailed')).toBe(0);
     expect(sup.metrics('geo')).toMatchObject({ inFlight: 0, abortedRequests: aborted + 1 });
   });
+
+  it('has its calls without a signal aborted too: nobody is left to receive their results', async () => {
+    const other = new ClientThread({ port: sup.connect() });
+    await other.ready;
+    void other.ask('call', 'geo', 'waitForAbort', ['te-dead-nosignal']);
+    await bus.when('te-dead-nosignal');
+    expect(sup.metrics('geo').inFlight).toBe(1);
+    const aborted = sup.metrics('geo').abortedRequests;
+    await other.worker.terminate();
+    await bus.when('te-dead-nosignal', 'aborted');
+    expect(sup.metrics('geo')).toMatchObject({ inFlight: 0, abortedRequests: aborted + 1 });
+  });
 });
