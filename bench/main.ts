@@ -3,7 +3,7 @@
  * stderr; results to bench/results/latest.{json,md} and SVG charts; `--json` prints the result,
  * `--check` exits 1 when an enforced goal is missed.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +14,7 @@ import { commandLine, gitCommit, machine } from './lib/env.ts';
 import { ensureExposeGc } from './lib/gc.ts';
 import { FULL, QUICK } from './lib/measure.ts';
 import { createProgress } from './lib/progress.ts';
+import { replaceReadmeBlock } from './lib/readme.ts';
 import { buildResult, busy, formatFigure, renderMarkdown } from './lib/report.ts';
 import type { ScenarioResult } from './lib/scenario.ts';
 import { lineChart } from './lib/svg.ts';
@@ -93,6 +94,11 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const c of r.charts) await writeFile(path.join(out, c.file), lineChart(c.spec));
   }
   if (args.json) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  if (args.readme) {
+    const readme = path.join(root, 'README.md');
+    await writeFile(readme, replaceReadmeBlock(await readFile(readme, 'utf8'), result));
+    process.stderr.write('README.md: benchmark table updated\n');
+  }
 
   const goals = checkGoals(result.ratios);
   for (const g of goals) {

@@ -10,17 +10,20 @@ export interface BenchArgs {
   readonly json: boolean;
   /** Exit non-zero when an enforced goal is missed. */
   readonly check: boolean;
+  /** Also write the goals table into README.md (between its bench markers). */
+  readonly readme: boolean;
   /** Where results go. @default bench/results */
   readonly out: string | undefined;
   readonly help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--scenario NAME]... [--json] [--check] [--out DIR]
+export const USAGE = `usage: npm run bench -- [--quick] [--scenario NAME]... [--json] [--check] [--readme] [--out DIR]
 
   --quick          short run (< 60 s on a 2-core machine); results are marked quick
   --scenario NAME  run only this scenario (repeatable); see the list below
   --json           print the result JSON on stdout (progress stays on stderr)
   --check          exit 1 when a ratio misses its goal (bench/goals.ts)
+  --readme         also write the goals table of this run into README.md
   --out DIR        write latest.json, latest.md and the charts to DIR (default bench/results)
 `;
 
@@ -33,6 +36,7 @@ export function parseBenchArgs(argv: readonly string[], known: readonly string[]
       scenario: { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
+      readme: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -48,6 +52,7 @@ export function parseBenchArgs(argv: readonly string[], known: readonly string[]
     scenarios: [...new Set(scenarios)],
     json: values.json ?? false,
     check: values.check ?? false,
+    readme: values.readme ?? false,
     out: values.out,
     help: values.help ?? false,
   };

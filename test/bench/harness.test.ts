@@ -8,6 +8,7 @@ import { parseBenchArgs } from '../../bench/lib/cli.ts';
 import { commandLine } from '../../bench/lib/env.ts';
 import { formatBytes, formatNs, formatOps, formatRatio, mdTable } from '../../bench/lib/format.ts';
 import { buildRatios, RATIO_KEYS, type Ratios } from '../../bench/lib/ratios.ts';
+import { README_END, README_START, replaceReadmeBlock } from '../../bench/lib/readme.ts';
 import { buildResult, busy, type RunInfo, renderMarkdown } from '../../bench/lib/report.ts';
 import type { ScenarioResult } from '../../bench/lib/scenario.ts';
 import {
@@ -257,6 +258,20 @@ describe('result JSON and report', () => {
     expect(md).not.toContain('the machine was busy');
   });
 
+  it('writes the goals table of the run between the README markers, and only there', () => {
+    const readme = `# title\n\nbefore\n${README_START}\nold figures\n${README_END}\nafter\n`;
+    const out = replaceReadmeBlock(readme, result);
+    expect(out.startsWith(`# title\n\nbefore\n${README_START}\n`)).toBe(true);
+    expect(out.endsWith(`\n${README_END}\nafter\n`)).toBe(true);
+    expect(out).not.toContain('old figures');
+    expect(out).toContain('`npm run bench -- --quick`, commit `abc123 (uncommitted)`');
+    expect(out).toContain('**a quick run**');
+    expect(out).toMatch(/\| `inline_vs_cockatiel` \|[^\n]*\| ≥1\.67x \| 1\.81x \(1\.20x–2\.40x\) \| pass \|/);
+    // Written twice, the block is replaced, not appended.
+    expect(replaceReadmeBlock(out, result)).toBe(out);
+    expect(() => replaceReadmeBlock('# no markers\n', result)).toThrow(/has no .* section/);
+  });
+
   it('warns when the machine was busy during the run', () => {
     const loaded = buildResult({ ...info, load: { start: [0.5, 0, 0], end: [5.1, 0, 0] } }, results);
     expect(busy(loaded)).toBe(true);
@@ -270,12 +285,16 @@ describe('command line', () => {
 
   it('parses the flags', () => {
     expect(
-      parseBenchArgs(['--quick', '--scenario', 'inline', '--scenario', 'reject', '--json', '--check'], known),
+      parseBenchArgs(
+        ['--quick', '--scenario', 'inline', '--scenario', 'reject', '--json', '--check', '--readme'],
+        known,
+      ),
     ).toEqual({
       quick: true,
       scenarios: ['inline', 'reject'],
       json: true,
       check: true,
+      readme: true,
       out: undefined,
       help: false,
     });
