@@ -11,14 +11,15 @@
 import { BroadcastChannel, type MessagePort, parentPort, threadId, workerData } from 'node:worker_threads';
 import { isDataCloneError, whyNotCloneable } from '../src/pool/cloneable.ts';
 import {
-  type Envelope,
   LaneOp,
   type LaneRequest,
   Outcome,
+  outcomeOfMark,
   type RuntimeData,
   type RuntimeNotice,
   type SerializedThrown,
   serializeError,
+  slotMark,
   type TaskMessage,
 } from '../src/pool/protocol.ts';
 
@@ -89,16 +90,26 @@ globalThis.clearImmediate = (immediate: NodeJS.Immediate | string | number | und
   nativeClearImmediate(immediate as NodeJS.Immediate);
 };
 
-const UNKNOWN: Envelope = { k: Outcome.UnknownHandler };
-const SKIPPED: Envelope = { k: Outcome.Skipped };
+const STARTED = slotMark(Outcome.Value);
+const THREW = slotMark(Outcome.Threw);
 
-/** Runs one call. Returns its envelope, or a promise of it for async handlers. Never throws. */
-function invoke(slot: number, name: string, args: readonly unknown[]): Envelope | Promise<Envelope> {
-  if (name === '') return SKIPPED;
-  Atomics.store(started, slot, 1);
-  if (loadError !== undefined) return { k: Outcome.LoadFailed, v: loadError };
+/**
+ * Runs one call: marks its slot started, then with how it ended (see `slotMark`), and returns
+ * the outcome value (or a promise of it for async handlers): the handler's value, or the
+ * SerializedThrown of its error or of the module's load error. Never throws.
+ */
+function invoke(slot: number, name: string, args: readonly unknown[]): unknown {
+  if (name === '') return undefined; // skipped: the slot stays NOT_STARTED
+  Atomics.store(started, slot, STARTED);
+  if (loadError !== undefined) {
+    Atomics.store(started, slot, slotMark(Outcome.LoadFailed));
+    return loadError;
+  }
   const fn = handlers[name];
-  if (typeof fn !== 'function') return UNKNOWN;
+  if (typeof fn !== 'function') {
+    Atomics.store(started, slot, slotMark(Outcome.UnknownHandler));
+    return undefined;
+  }
   let controller: AbortController | undefined;
   let result: unknown;
   try {
@@ -113,40 +124,41 @@ function invoke(slot: number, name: string, args: readonly unknown[]): Envelope 
     }
   } catch (error) {
     if (controller !== undefined) controllers.delete(slot);
-    return threw(error);
+    return threw(slot, error);
   }
   if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
     if (controller !== undefined) controllers.delete(slot);
-    return returned(name, result);
+    return returned(slot, name, result);
   }
   return Promise.resolve(result).then(
     (value) => {
       if (controller !== undefined) controllers.delete(slot);
-      return returned(name, value);
+      return returned(slot, name, value);
     },
     (error: unknown) => {
       if (controller !== undefined) controllers.delete(slot);
-      return threw(error);
+      return threw(slot, error);
     },
   );
 }
 
-function returned(name: string, value: unknown): Envelope {
+function returned(slot: number, name: string, value: unknown): unknown {
   // A result postMessage can't clone would crash the thread inside piscina; report it instead.
   const why = whyNotCloneable(value, true);
-  if (why === undefined) return { k: Outcome.Value, v: value };
+  if (why === undefined) return value;
   const error = new TypeError(`the result of handler "${name}" can't be sent to the main thread: ${why}`);
-  return threw(error);
+  return threw(slot, error);
 }
 
-function threw(error: unknown): Envelope {
-  return { k: Outcome.Threw, v: serializeError(error) };
+function threw(slot: number, error: unknown): SerializedThrown {
+  Atomics.store(started, slot, THREW);
+  return serializeError(error);
 }
 
 /** piscina's task: one call per message. */
-export default function run(task: TaskMessage): Envelope | Promise<Envelope> {
-  if (pendingImmediates === 0) return invoke(task.s, task.h, task.a);
-  return new Promise((resolve) => nativeSetImmediate(() => resolve(invoke(task.s, task.h, task.a))));
+export default function run(task: TaskMessage): unknown {
+  if (pendingImmediates === 0) return invoke(task[0], task[1], task[2]);
+  return new Promise((resolve) => nativeSetImmediate(() => resolve(invoke(task[0], task[1], task[2]))));
 }
 
 /**
@@ -172,8 +184,9 @@ export function lane(task: { readonly port: MessagePort }): void {
       for (let i = 0; i < batch.length; i += 3) postOne(port, batch[i] as number, batch[i + 1], batch[i + 2]);
     }
   };
-  const push = (slot: number, envelope: Envelope): void => {
-    out.push(slot, envelope.k, envelope.v);
+  // The outcome's kind is the slot's mark, final once invoke() has returned (or its promise settled).
+  const push = (slot: number, value: unknown): void => {
+    out.push(slot, outcomeOfMark(Atomics.load(started, slot)), value);
     if (!scheduled) {
       scheduled = true;
       nativeSetImmediate(flush);
@@ -183,8 +196,8 @@ export function lane(task: { readonly port: MessagePort }): void {
     for (let i = 0; i < c.length; i += 3) {
       const slot = c[i] as number;
       const result = invoke(slot, c[i + 1] as string, c[i + 2] as readonly unknown[]);
-      if (result instanceof Promise) result.then((envelope) => push(slot, envelope));
-      else out.push(slot, result.k, result.v);
+      if (result instanceof Promise) result.then((value: unknown) => push(slot, value));
+      else out.push(slot, outcomeOfMark(Atomics.load(started, slot)), result);
     }
     // Synchronous results leave at once; async ones are gathered until the turn ends.
     if (!scheduled) flush();

@@ -7,6 +7,7 @@
  * an aborted or timed-out call keeps its slot until its thread is done with it or is gone.
  */
 import type { DeadlineList, DeadlineNode } from '../time/deadlines.ts';
+import { NOT_STARTED } from './protocol.ts';
 import type { Generation, ThreadState } from './threads.ts';
 import type { ExecRequest } from './types.ts';
 
@@ -50,8 +51,10 @@ export class PoolCall implements DeadlineNode {
   lane: unknown;
   /** Times it went back to the queue because its thread died before starting it. */
   requeues = 0;
-  /** piscina's task object, kept to turn it into a no-op if the caller gives up first. */
-  task: { h: string } | null = null;
+  /** piscina's task, kept to turn it into a no-op (handler '') if the caller gives up first. */
+  task: [number, string, ...unknown[]] | null = null;
+  /** Takes the call back out of piscina's queue (calls handed over ahead of a free thread). */
+  withdrawal: { withdraw(): void } | null = null;
   onAbort: (() => void) | undefined;
 
   qPrev: PoolCall | null = null;
@@ -157,7 +160,7 @@ export class WaitQueue {
 
 /**
  * Calls handed to threads, by slot. Each slot has an Int32 in a SharedArrayBuffer that the worker
- * sets to 1 when it starts the call, so when a thread dies we know which of its calls never ran
+ * marks when it starts the call (and then with how it ended: protocol.ts `slotMark`), so when a thread dies we know which of its calls never ran
  * (they go back to the queue) and which were running (each gets its own error).
  */
 export class SlotTable {
@@ -181,7 +184,7 @@ export class SlotTable {
   take(call: PoolCall): number {
     const slot = this.#free.pop();
     if (slot === undefined) throw new Error('breakwater: no free slot (capacity accounting is broken)');
-    this.started[slot] = 0;
+    this.started[slot] = NOT_STARTED;
     this.calls[slot] = call;
     this.used++;
     call.slot = slot;
@@ -198,6 +201,6 @@ export class SlotTable {
   }
 
   hasStarted(call: PoolCall): boolean {
-    return call.slot >= 0 && Atomics.load(this.started, call.slot) === 1;
+    return call.slot >= 0 && Atomics.load(this.started, call.slot) !== NOT_STARTED;
   }
 }

@@ -30,13 +30,16 @@ export interface Engine {
    * `draining`: only to threads that are up; `dispatched`: calls handed over but not started.
    */
   canDispatch(draining: boolean, dispatched: number): boolean;
-  /** Hands over a call that holds a slot. May report `started` synchronously. */
-  dispatch(call: PoolCall): void;
+  /**
+   * Hands over a call that holds a slot. May report `started` synchronously. `ahead`: every
+   * thread slot is taken, so the call waits in the engine until a thread is free.
+   */
+  dispatch(call: PoolCall, ahead: boolean): void;
   /** The thread is done with a started call. */
   finished(call: PoolCall): void;
   /** The caller gave up on a running call: abort its signal in the worker. */
   cancel(call: PoolCall): void;
-  /** The caller gave up on a call not yet given to a thread: turn it into a no-op. */
+  /** The caller gave up on a call not yet given to a thread: withdraw it, or turn it into a no-op. */
   skip(call: PoolCall): void;
   /** A thread exited. */
   threadExited(thread: ThreadState): void;

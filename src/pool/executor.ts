@@ -61,15 +61,21 @@ class Executor implements PoolExecutor, HostEvents {
     this.#scheduler = new Scheduler(deps.clock);
     this.#deadlines = new Deadlines(deps.clock, this.#scheduler);
     const batching = options.batching;
-    const slots = new SlotTable(
+    const threadSlots =
       batching === undefined
         ? options.maxThreads * options.concurrentTasksPerWorker
-        : LaneEngine.capacity(batching.maxBatch, options.maxThreads),
-    );
+        : LaneEngine.capacity(batching.maxBatch, options.maxThreads);
+    // Per-call mode hands up to one more call per thread slot to piscina ahead of time: piscina
+    // posts a queued task the moment a thread reports its last result, before that result even
+    // settles, so the thread never waits for the main thread to come round to our queue (with
+    // 1,000 calls in flight that round trip was most of the gap to bare piscina). Those calls
+    // count against `maxQueue` (`flow.waiting`) and keep their queue timeout until they start.
+    const slots = new SlotTable(batching === undefined ? 2 * threadSlots : threadSlots);
     const flow = new CallFlow({
       service,
       clock: deps.clock,
       slots,
+      threadSlots,
       deadlines: this.#deadlines,
       queueTimeoutMs: options.queueTimeoutMs,
     });
@@ -79,7 +85,7 @@ class Executor implements PoolExecutor, HostEvents {
     this.#cancels.unref();
     const engine =
       batching === undefined
-        ? new TaskEngine(flow, options.concurrentTasksPerWorker, this.#cancels)
+        ? new TaskEngine(flow, options.concurrentTasksPerWorker, this.#cancels, slots.started)
         : new LaneEngine(flow, slots, batching.maxBatch, options.maxThreads);
     this.#engine = engine;
     this.#host = new PoolHost({
@@ -121,7 +127,8 @@ class Executor implements PoolExecutor, HostEvents {
     if (request.signal?.aborted === true) return Promise.reject(new AbortedError(service));
     if (this.#host.current() === undefined) return Promise.reject(flow.loadError());
     const now = flow.queue.size === 0 && flow.canDispatch();
-    if (!now && flow.queue.size >= this.#maxQueue) {
+    // A call that will wait (in our queue, or handed to piscina ahead of a free thread) needs room.
+    if (!(now && flow.hasThreadSlot()) && flow.waiting >= this.#maxQueue) {
       return Promise.reject(new BulkheadFullError(service, this.#maxQueue));
     }
     const call = new PoolCall(flow, request);

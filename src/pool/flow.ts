@@ -28,7 +28,10 @@ const MAX_REQUEUES = 2;
 export interface FlowConfig {
   readonly service: string;
   readonly clock: Clock;
+  /** Slots, more than `threadSlots` when calls are handed over ahead of a free thread. */
   readonly slots: SlotTable;
+  /** Calls the threads can run at once; slots beyond these hold calls waiting in piscina's queue. */
+  readonly threadSlots: number;
   readonly deadlines: Deadlines;
   readonly queueTimeoutMs: number;
 }
@@ -50,6 +53,7 @@ export class CallFlow implements CallOwner, EngineSink {
   readonly #deadlines: Deadlines;
   readonly #queueDeadlines: DeadlineList | undefined;
   readonly #queueTimeoutMs: number;
+  readonly #threadSlots: number;
   #engine!: Engine;
   #host!: PoolHost;
 
@@ -57,6 +61,7 @@ export class CallFlow implements CallOwner, EngineSink {
     this.#service = config.service;
     this.#clock = config.clock;
     this.slots = config.slots;
+    this.#threadSlots = config.threadSlots;
     this.#deadlines = config.deadlines;
     this.#queueTimeoutMs = config.queueTimeoutMs;
     this.#queueDeadlines =
@@ -71,6 +76,19 @@ export class CallFlow implements CallOwner, EngineSink {
   /** Can a call go to a thread now (a free slot, and the engine has room)? */
   canDispatch(): boolean {
     return this.slots.used < this.slots.capacity && this.#engine.canDispatch(this.draining, this.dispatched);
+  }
+
+  /** Would a call dispatched now find a thread slot free (rather than wait in piscina's queue)? */
+  hasThreadSlot(): boolean {
+    return this.slots.used < this.#threadSlots;
+  }
+
+  /**
+   * Calls waiting for a thread: in our queue, and handed to piscina ahead of a free thread (an
+   * estimate from above: a settled call whose thread has not let go yet also holds a slot).
+   */
+  get waiting(): number {
+    return this.queue.size + Math.max(0, this.slots.used - this.#threadSlots);
   }
 
   /** Starts an admitted call: to a thread at once when `now`, else into the queue. */
@@ -124,10 +142,11 @@ export class CallFlow implements CallOwner, EngineSink {
   }
 
   #dispatch(call: PoolCall): void {
+    const ahead = !this.hasThreadSlot();
     this.slots.take(call);
     call.phase = Phase.Dispatched;
     this.dispatched++;
-    this.#engine.dispatch(call);
+    this.#engine.dispatch(call, ahead);
     // Still waiting for a thread (one is starting): the queue timeout keeps running.
     if (call.phase === Phase.Dispatched && !call.settled && call.dlList === null && this.#queueDeadlines) {
       this.#queueDeadlines.add(call);
@@ -210,6 +229,7 @@ export class CallFlow implements CallOwner, EngineSink {
     this.slots.release(call);
     call.phase = Phase.Done;
     call.task = null;
+    call.withdrawal = null;
   }
 
   // ---------------------------------------------------------------- timers and aborts (CallOwner)

@@ -4,13 +4,18 @@
  * terminate exactly the thread that runs it, with no AbortSignal per call (BENCH.md: ~3.8 µs
  * each). The call rides through piscina's queue under `Piscina.queueOptionsSymbol`, a
  * symbol-keyed property that structured clone leaves behind.
+ *
+ * Calls handed over while every thread slot is taken wait in piscina's queue, so piscina posts
+ * the next one as soon as a thread reports a result. Such a call carries a `Withdrawal`, the
+ * light emitter piscina accepts as `signal`, so a caller who gives up takes it out of piscina's
+ * queue at once (and frees its slot) instead of leaving a no-op for a thread to run.
  */
 import type { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Phase, type PoolCall } from './call.ts';
 import type { Engine, EngineSink } from './engine.ts';
 import type { Balancer, PoolHost } from './host.ts';
-import type { TaskMessage } from './protocol.ts';
+import { outcomeOfMark, type TaskMessage } from './protocol.ts';
 import type { ThreadState } from './threads.ts';
 
 const kCall: symbol = Piscina.queueOptionsSymbol;
@@ -18,16 +23,47 @@ const kCall: symbol = Piscina.queueOptionsSymbol;
 type Task = TaskMessage & { [kCall]: PoolCall };
 type RunOptions = NonNullable<Parameters<Piscina['run']>[1]>;
 
+/**
+ * piscina's emitter-style `signal` (`once`/`off`; its code calls `removeListener`). Fired only
+ * while the call is still in piscina's queue: piscina then drops the task and rejects its
+ * promise. (Fired on a running task, piscina would kill the thread; the balancer marks a call
+ * Running before piscina posts it, and `skip` is only for calls not yet Running.)
+ */
+class Withdrawal {
+  readonly aborted = false;
+  #listener: (() => void) | undefined;
+
+  once(_event: 'abort', listener: () => void): void {
+    this.#listener = listener;
+  }
+
+  off(): void {
+    this.#listener = undefined;
+  }
+
+  removeListener(): void {
+    this.#listener = undefined;
+  }
+
+  withdraw(): void {
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.();
+  }
+}
+
 export class TaskEngine implements Engine {
   readonly #sink: EngineSink;
   readonly #conc: number;
   readonly #cancels: BroadcastChannel;
+  readonly #started: Int32Array;
   #host!: PoolHost;
 
-  constructor(sink: EngineSink, concurrency: number, cancels: BroadcastChannel) {
+  constructor(sink: EngineSink, concurrency: number, cancels: BroadcastChannel, started: Int32Array) {
     this.#sink = sink;
     this.#conc = concurrency;
     this.#cancels = cancels;
+    this.#started = started;
   }
 
   attach(host: PoolHost): void {
@@ -46,10 +82,16 @@ export class TaskEngine implements Engine {
       if (w.id < 0) continue; // exited, about to be dropped by piscina
       const t = host.thread(w.id, gen);
       if (t.killedFor !== undefined || t.exited) continue;
-      if (t.running < bestLoad) {
+      // piscina's count of the thread's unanswered tasks, not ours: when a result arrives piscina
+      // drops the task and asks us for the next one before our own books see the result (a
+      // microtask later), and a call waiting in its queue must not be refused then. piscina says
+      // Infinity for a thread whose one task carries a signal (a Withdrawal): that is one task.
+      const usage = w.currentUsage;
+      const load = usage === Number.POSITIVE_INFINITY ? 1 : usage;
+      if (load < bestLoad) {
         best = w;
         bestThread = t;
-        bestLoad = t.running;
+        bestLoad = load;
         if (bestLoad === 0) break;
       }
     }
@@ -73,18 +115,29 @@ export class TaskEngine implements Engine {
     return room > dispatched;
   }
 
-  dispatch(call: PoolCall): void {
+  dispatch(call: PoolCall, ahead: boolean): void {
     const gen = this.#host.current();
     if (gen === undefined) throw new Error('breakwater: dispatch without a running pool');
-    const task = { h: call.handler, a: call.args, s: call.slot, [kCall]: call } as Task;
+    const task = [call.slot, call.handler, call.args] as unknown as Task;
+    task[kCall] = call;
     call.task = task;
     call.gen = gen;
-    const run =
-      call.transferList === undefined
-        ? gen.piscina.run(task)
-        : gen.piscina.run(task, { transferList: call.transferList as RunOptions['transferList'] });
+    const transferList = call.transferList as RunOptions['transferList'];
+    let run: Promise<unknown>;
+    if (ahead) {
+      const withdrawal = new Withdrawal();
+      call.withdrawal = withdrawal;
+      run = gen.piscina.run(
+        task,
+        transferList === undefined ? { signal: withdrawal } : { signal: withdrawal, transferList },
+      );
+    } else {
+      run = transferList === undefined ? gen.piscina.run(task) : gen.piscina.run(task, { transferList });
+    }
+    const started = this.#started;
     run.then(
-      (envelope: { k: 0; v: unknown }) => this.#sink.outcome(call, envelope.k, envelope.v),
+      // The worker wrote how the call ended into its slot before posting the result.
+      (value: unknown) => this.#sink.outcome(call, outcomeOfMark(Atomics.load(started, call.slot)), value),
       (error: unknown) => this.#sink.lost(call, error),
     );
   }
@@ -98,7 +151,9 @@ export class TaskEngine implements Engine {
   }
 
   skip(call: PoolCall): void {
-    if (call.phase === Phase.Dispatched && call.task !== null) call.task.h = '';
+    if (call.phase !== Phase.Dispatched) return;
+    if (call.withdrawal !== null) call.withdrawal.withdraw();
+    else if (call.task !== null) call.task[1] = '';
   }
 
   threadExited(_thread: ThreadState): void {}

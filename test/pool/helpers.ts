@@ -110,6 +110,11 @@ export class Bus {
     return new Promise((resolve) => this.#waiters.push({ tag, event, resolve }));
   }
 
+  /** Whether a handler announced `event` for `tag` so far. */
+  saw(tag: string, event = 'started'): boolean {
+    return this.#seen.some((s) => s.tag === tag && s.event === event);
+  }
+
   release(tag: string): void {
     this.#channel.postMessage({ release: tag });
   }
