@@ -10,6 +10,7 @@ import { AbortedError, CallTimeoutError, SupervisorClosedError } from '../errors
 import type { DeadlineList, DeadlineNode } from '../time/deadlines.ts';
 import type { Fallback, RunOptions } from '../types.ts';
 import { type Engine, NO_FALLBACK, NOT_TIMED } from './engine.ts';
+import { rejectLater } from './reject-later.ts';
 import type { ServiceRecord } from './service.ts';
 
 /** The work a caller runs through a breaker. Declare the `signal` parameter to receive one. */
@@ -92,7 +93,7 @@ function settleThrown<T>(e: Engine, svc: ServiceRecord, gen: number, error: unkn
       failWith(e, svc, gen, false, NOT_TIMED, error, svc.fallback as Fallback<T> | undefined),
     );
   } catch (rethrown) {
-    return Promise.reject(rethrown);
+    return rejectLater(rethrown);
   }
 }
 
@@ -130,7 +131,7 @@ function runFast<T>(
     try {
       return Promise.resolve(failWith(e, svc, gen, probe, start, error, fallback));
     } catch (rethrown) {
-      return Promise.reject(rethrown);
+      return rejectLater(rethrown);
     }
   }
   let p: Promise<T>;
@@ -163,7 +164,7 @@ function runWrapped<T>(
   if (signal?.aborted === true) {
     const error = new AbortedError(svc.name, { cause: signal.reason });
     e.ignored(svc, gen, probe, error);
-    return Promise.reject(error);
+    return rejectLater(error);
   }
   return new Promise<T>((resolve, reject) => {
     const call = new InlineCall<T>(e, svc, gen, probe, start, timeoutMs, fallback, resolve, reject, signal);

@@ -40,6 +40,7 @@ import { checkCall } from './call-options.ts';
 import { Engine, NO_FALLBACK } from './engine.ts';
 import { runInline, runPlain, type Work } from './inline.ts';
 import { createServiceProxy, type ServiceProxy } from './proxy.ts';
+import { rejectLater } from './reject-later.ts';
 import { ServiceRecord } from './service.ts';
 import { applySnapshot, takeSnapshot, validateSnapshot } from './snapshot.ts';
 
@@ -205,9 +206,9 @@ export class Supervisor implements AsyncDisposable {
   ): Promise<T> {
     if (typeof fn !== 'function' || options !== undefined) {
       const invalid = checkCall(fn, 'work', options);
-      if (invalid !== undefined) return Promise.reject(invalid);
+      if (invalid !== undefined) return rejectLater(invalid);
     }
-    if (svc === undefined || this.#closing !== undefined) return Promise.reject(this.#missing(name));
+    if (svc === undefined || this.#closing !== undefined) return rejectLater(this.#missing(name));
     if (svc.breaker.state === 'closed') return runInline(this.#engine, svc, false, fn, options);
     const verdict = this.#engine.admitSlow(svc);
     if (verdict === 'admit' || verdict === 'probe')
@@ -246,15 +247,15 @@ export class Supervisor implements AsyncDisposable {
   ): Promise<R> {
     if (typeof handler !== 'string' || !Array.isArray(args) || options !== undefined) {
       if (typeof handler !== 'string')
-        return Promise.reject(invalidOption('type', 'handler', 'a string', handler));
-      if (!Array.isArray(args)) return Promise.reject(invalidOption('type', 'args', 'an array', args));
+        return rejectLater(invalidOption('type', 'handler', 'a string', handler));
+      if (!Array.isArray(args)) return rejectLater(invalidOption('type', 'args', 'an array', args));
       const invalid = checkCall(undefined, '', options);
-      if (invalid !== undefined) return Promise.reject(invalid);
+      if (invalid !== undefined) return rejectLater(invalid);
     }
     const svc = this.#services.get(name);
-    if (svc === undefined || this.#closing !== undefined) return Promise.reject(this.#missing(name));
+    if (svc === undefined || this.#closing !== undefined) return rejectLater(this.#missing(name));
     const executor = svc.executor;
-    if (executor === undefined) return Promise.reject(new NotPoolServiceError(name));
+    if (executor === undefined) return rejectLater(new NotPoolServiceError(name));
     const e = this.#engine;
     let probe = false;
     if (svc.breaker.state !== 'closed') {
@@ -460,13 +461,13 @@ export class Supervisor implements AsyncDisposable {
   /** A call the breaker did not admit: its fallback's value, or the protection error. */
   #rejected<T>(svc: ServiceRecord, verdict: Admission, fallback: Fallback<T> | undefined): Promise<T> {
     const e = this.#engine;
-    if (fallback === undefined) return Promise.reject(e.rejectionError(svc, verdict));
+    if (fallback === undefined) return rejectLater(e.rejectionError(svc, verdict));
     try {
       return Promise.resolve(
         e.fallbackFor(svc, fallback, 'rejected', () => e.rejectionError(svc, verdict)) as T | PromiseLike<T>,
       );
     } catch (fallbackError) {
-      return Promise.reject(fallbackError);
+      return rejectLater(fallbackError);
     }
   }
 

@@ -1,0 +1,170 @@
+/**
+ * The shortcuts of the hot paths keep the behaviour of the general ones: `run()`'s cached
+ * "takes no signal" check, its timed fast path, protection errors built without a constructor
+ * call, and rejections delivered one microtask late (RELIABILITY.md: settle once, count once).
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { inspect, types } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  BreakwaterError,
+  CircuitOpenError,
+  HalfOpenFullError,
+  isCircuitOpenError,
+  isHalfOpenFullError,
+  ManualClock,
+  Supervisor,
+} from '../../src/index.ts';
+import { flushMicrotasks } from '../../src/time/manual-clock.ts';
+import { codeOf, errorOf, hanging, track } from './helpers.ts';
+
+const S = 'svc';
+
+function setup(callTimeoutMs: number) {
+  const clock = new ManualClock(0);
+  const sup = new Supervisor({ clock });
+  sup.register(S, { breaker: { callTimeoutMs, trip: { kind: 'consecutive', threshold: 2 }, openMs: 1_000 } });
+  return { clock, sup };
+}
+
+/**
+ * 20 quick successes: on a ManualClock the latency sampler backs off at once, so the calls that
+ * follow (up to the 31st) take run()'s hot path rather than the sampled, general one.
+ */
+async function warm(sup: Supervisor): Promise<void> {
+  for (let i = 0; i < 20; i++) await sup.run(S, async () => 0);
+}
+
+describe('the cached "takes no signal" check', () => {
+  it('a value that is not a function is refused before admission, even first thing on a hot service', async () => {
+    const { sup } = setup(0);
+    // Calls with options warm the latency sampler up (so the next calls are hot) without ever
+    // showing run()'s hot path a function.
+    for (let i = 0; i < 20; i++) await sup.run(S, async () => 1, {});
+    for (const bad of [undefined, null, 42]) {
+      const error = await sup.run(S, bad as never).catch((e: unknown) => e);
+      expect(codeOf(error)).toBe('ERR_INVALID_OPTION');
+    }
+    expect(sup.metrics(S)).toMatchObject({ totalRequests: 20, failedRequests: 0, inFlight: 0 });
+  });
+
+  it('work that declares a signal still gets its own after a cached one, and the cache is per service', async () => {
+    const { sup } = setup(0);
+    const plain = async () => 1;
+    const signals: AbortSignal[] = [];
+    const wants = async (signal: AbortSignal) => {
+      signals.push(signal);
+      return 2;
+    };
+    for (let i = 0; i < 3; i++) {
+      await expect(sup.run(S, plain)).resolves.toBe(1);
+      await expect(sup.run(S, wants)).resolves.toBe(2);
+    }
+    expect(new Set(signals).size).toBe(3);
+    expect(sup.metrics(S)).toMatchObject({ successfulRequests: 6, inFlight: 0 });
+  });
+});
+
+describe('the timed hot path (default call timeout, work without a signal)', () => {
+  it('times out exactly at callTimeoutMs, counts one failure, and drops the late result', async () => {
+    const { clock, sup } = setup(500);
+    await warm(sup);
+    let finish!: (v: number) => void;
+    const call = track(sup.run(S, () => new Promise<number>((r) => (finish = r))));
+    clock.advance(499);
+    await flushMicrotasks();
+    expect(call.outcome).toBeUndefined();
+    clock.advance(1);
+    await flushMicrotasks();
+    expect(codeOf(errorOf(call))).toBe('ERR_CALL_TIMEOUT');
+    finish(1);
+    await flushMicrotasks();
+    expect(sup.metrics(S)).toMatchObject({
+      failedRequests: 1,
+      timedOutRequests: 1,
+      successfulRequests: 20,
+      inFlight: 0,
+    });
+  });
+
+  it('settles with the value, a thrown error or a rejection, each counted once', async () => {
+    const { sup } = setup(500);
+    await warm(sup);
+    await expect(sup.run(S, async () => 7)).resolves.toBe(7);
+    await expect(sup.run(S, () => 8)).resolves.toBe(8);
+    const boom = new Error('boom');
+    await expect(
+      sup.run(S, () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(sup.metrics(S)).toMatchObject({ successfulRequests: 22, failedRequests: 1, inFlight: 0 });
+  });
+
+  it('close() gives up a pending timed call with ERR_SUPERVISOR_CLOSED', async () => {
+    const { sup } = setup(500);
+    await warm(sup);
+    const call = track(sup.run(S, () => hanging()));
+    await sup.close();
+    await flushMicrotasks();
+    expect(codeOf(errorOf(call))).toBe('ERR_SUPERVISOR_CLOSED');
+    expect(sup.metrics(S)).toMatchObject({ abortedRequests: 1, failedRequests: 0, inFlight: 0 });
+  });
+});
+
+describe('protection errors made by create()', () => {
+  it('are the same native errors the constructors make, minus the stack frames', () => {
+    const made = CircuitOpenError.create(S, 1_750, 1_000);
+    const built = new CircuitOpenError(S, 1_750, 1_000);
+    expect(types.isNativeError(made)).toBe(true);
+    expect(made).toBeInstanceOf(CircuitOpenError);
+    expect(made).toBeInstanceOf(BreakwaterError);
+    expect(isCircuitOpenError(made)).toBe(true);
+    expect(Object.prototype.toString.call(made)).toBe('[object Error]');
+    expect(Object.keys(made)).toEqual(Object.keys(built));
+    expect({ ...made }).toEqual({ ...built });
+    expect([made.name, made.message, made.retryAfterMs]).toEqual([built.name, built.message, 750]);
+    expect(made.stack).toBe(`CircuitOpenError: ${built.message}`);
+    expect(inspect(made)).toContain('CircuitOpenError: circuit for "svc" is open; retry after 750 ms');
+    expect(structuredClone(made).message).toBe(built.message);
+
+    const full = HalfOpenFullError.create(S, 3);
+    const fullBuilt = new HalfOpenFullError(S, 3);
+    expect(types.isNativeError(full) && full instanceof HalfOpenFullError && isHalfOpenFullError(full)).toBe(
+      true,
+    );
+    expect({ ...full }).toEqual({ ...fullBuilt });
+    expect([full.name, full.message]).toEqual([fullBuilt.name, fullBuilt.message]);
+
+    expect(CircuitOpenError.create(S, null, 0, true).stack).toContain('\n    at ');
+  });
+});
+
+describe('rejections delivered one microtask late', () => {
+  it('an open breaker’s rejection is pending when run() returns, then rejects with the typed error', async () => {
+    const { sup } = setup(0);
+    sup.forceOpen(S);
+    const p = sup.run(S, () => 1);
+    expect(inspect(p)).toBe('Promise { <pending> }');
+    const error = await p.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CircuitOpenError);
+    expect(sup.metrics(S)).toMatchObject({ rejectedRequests: 1, inFlight: 0 });
+  });
+
+  it('a dropped rejection is still reported as unhandled', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/dropped-rejection.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    // Safety net only: a child that hangs would otherwise hang the suite. It fails the test.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(killer);
+    expect({ code, stdout }).toEqual({ code: 0, stdout: 'unhandled ERR_CIRCUIT_OPEN\n' });
+  });
+});
