@@ -1,17 +1,18 @@
 /**
- * Inline calls: the work runs on the caller's thread. Two paths:
- * - fast: no timeout and no caller signal. The call is the work's own promise with one `.then`
- *   (BENCH.md: anything more — a wrapper promise, a clock read — costs more than the goal allows).
- *   Such a call settles when the work settles; close() cannot cut it short.
+ * Inline calls: the work runs on the caller's thread. Three paths:
+ * - plain (`runPlain`, `runFast`): no timeout and no caller signal. The call is the work's own
+ *   promise with one `.then` (BENCH.md: anything more — a wrapper promise, a clock read — costs more
+ *   than the goal allows). Such a call settles when the work settles; close() cannot cut it short.
+ * - timed hot path (`runTimed`): the service's timeout, no options, work that takes no signal.
  * - wrapped: a timeout or a caller signal. A settle-once InlineCall races the work against its
  *   deadline (one shared list per duration, no timer per call) and the caller's signal.
  */
-import { AbortedError, CallTimeoutError, SupervisorClosedError } from '../errors.ts';
-import type { DeadlineList, DeadlineNode } from '../time/deadlines.ts';
+import { AbortedError } from '../errors.ts';
 import type { Fallback, RunOptions } from '../types.ts';
-import { type Engine, NO_FALLBACK, NOT_TIMED } from './engine.ts';
+import { type Engine, NOT_TIMED } from './engine.ts';
+import { failWith, InlineCall } from './inline-call.ts';
 import { rejectLater } from './reject-later.ts';
-import type { ServiceRecord } from './service.ts';
+import type { PlainHandlers, ServiceRecord } from './service.ts';
 
 /** The work a caller runs through a breaker. Declare the `signal` parameter to receive one. */
 export type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
@@ -25,24 +26,6 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as { then?: unknown }).then === 'function'
   );
-}
-
-/** Records an error of an admitted call and turns it into the caller's outcome. */
-function failWith<T>(
-  e: Engine,
-  svc: ServiceRecord,
-  gen: number,
-  probe: boolean,
-  start: number,
-  error: unknown,
-  fallback: Fallback<T> | undefined,
-): T | PromiseLike<T> {
-  const kind = e.errored(svc, gen, probe, start, error);
-  if (kind === 'failure') {
-    const fb = e.fallbackFor(svc, fallback, 'failed', error);
-    if (fb !== NO_FALLBACK) return fb;
-  }
-  throw error;
 }
 
 export function runInline<T>(
@@ -66,7 +49,9 @@ export function runInline<T>(
 
 /**
  * The hot path of `Supervisor.run`: a closed breaker, no options, no timeout, work that takes no
- * signal, a call not sampled for latency. The closures capture three values, no more.
+ * signal, a call not sampled for latency. Its outcome handlers depend only on the service and the
+ * generation, so they are made once per generation and shared by every call of it: no closure,
+ * context or per-call object is allocated here besides the derived promise.
  */
 export function runPlain<T>(e: Engine, svc: ServiceRecord, fn: Work<T>): Promise<T> {
   const gen = e.begin(svc);
@@ -77,14 +62,56 @@ export function runPlain<T>(e: Engine, svc: ServiceRecord, fn: Work<T>): Promise
     return settleThrown(e, svc, gen, error);
   }
   if (!(r instanceof Promise)) return settleOther(e, svc, gen, r);
-  return (r as Promise<T>).then(
-    (value) => {
+  let h = svc.plain;
+  if (h === undefined || h.gen !== gen) h = svc.plain = plainHandlers(e, svc, gen);
+  return (r as Promise<T>).then(h.ok as (value: T) => T, h.err as (error: unknown) => T);
+}
+
+/** The shared outcome handlers of the plain calls admitted in generation `gen`. */
+function plainHandlers(e: Engine, svc: ServiceRecord, gen: number): PlainHandlers {
+  return {
+    gen,
+    ok: (value) => {
       e.succeeded(svc, gen, NOT_TIMED);
       return value;
     },
-    (error: unknown) =>
-      failWith(e, svc, gen, false, NOT_TIMED, error, svc.fallback as Fallback<T> | undefined),
-  );
+    err: (error) => failWith(e, svc, gen, false, NOT_TIMED, error, svc.fallback),
+  };
+}
+
+/**
+ * `runPlain` with the service's call timeout: the settle-once InlineCall, no caller signal, no
+ * controller (the work takes no signal), not timed.
+ */
+export function runTimed<T>(e: Engine, svc: ServiceRecord, fn: Work<T>): Promise<T> {
+  const gen = e.begin(svc);
+  return new Promise<T>((resolve, reject) => {
+    const call = new InlineCall<T>(
+      e,
+      svc,
+      gen,
+      false,
+      NOT_TIMED,
+      svc.callTimeoutMs,
+      svc.fallback as Fallback<T> | undefined,
+      resolve,
+      reject,
+      undefined,
+    );
+    let r: T | PromiseLike<T>;
+    try {
+      r = fn(NEVER_ABORTED);
+    } catch (error) {
+      call.onError(error);
+      return;
+    }
+    if (isPromiseLike(r)) {
+      r.then(
+        (value) => call.onValue(value),
+        (error: unknown) => call.onError(error),
+      );
+    } else call.onValue(r);
+  });
 }
 
 function settleThrown<T>(e: Engine, svc: ServiceRecord, gen: number, error: unknown): Promise<T> {
@@ -193,92 +220,4 @@ function runWrapped<T>(
       );
     } else call.onValue(r);
   });
-}
-
-/** One wrapped inline call; settles exactly once, whichever of result, deadline, abort or close comes first. */
-class InlineCall<T> implements DeadlineNode {
-  dlAt = 0;
-  dlPrev: DeadlineNode | null = null;
-  dlNext: DeadlineNode | null = null;
-  dlList: DeadlineList | null = null;
-  controller: AbortController | undefined;
-  #settled = false;
-
-  constructor(
-    readonly e: Engine,
-    readonly svc: ServiceRecord,
-    readonly gen: number,
-    readonly probe: boolean,
-    readonly start: number,
-    readonly timeoutMs: number,
-    readonly fallback: Fallback<T> | undefined,
-    readonly resolve: (value: T | PromiseLike<T>) => void,
-    readonly reject: (error: unknown) => void,
-    readonly signal: AbortSignal | undefined,
-  ) {
-    // Every wrapped call sits in a list so close() can find it; Infinity never expires.
-    e.deadlines.list(timeoutMs === 0 ? Number.POSITIVE_INFINITY : timeoutMs).add(this);
-    signal?.addEventListener('abort', this, { once: true });
-  }
-
-  #settle(): boolean {
-    if (this.#settled) return false;
-    this.#settled = true;
-    this.dlList?.remove(this);
-    this.signal?.removeEventListener('abort', this);
-    return true;
-  }
-
-  /** The work's own result. A result after a timeout or abort is dropped (the call already settled). */
-  onValue(value: T): void {
-    if (!this.#settle()) return;
-    this.e.succeeded(this.svc, this.gen, this.start);
-    this.resolve(value);
-  }
-
-  onError(error: unknown): void {
-    if (!this.#settle()) return;
-    try {
-      this.resolve(failWith(this.e, this.svc, this.gen, this.probe, this.start, error, this.fallback));
-    } catch (rethrown) {
-      this.reject(rethrown);
-    }
-  }
-
-  /** The deadline passed: a failure of the service; the work's signal is aborted. */
-  expire(): void {
-    if (!this.#settle()) return;
-    const error = new CallTimeoutError(this.svc.name, this.timeoutMs);
-    let outcome: { value: T | PromiseLike<T> } | { error: unknown } = { error };
-    try {
-      this.controller?.abort(error);
-      this.e.failed(this.svc, this.gen, this.start, error);
-      const fb = this.e.fallbackFor(this.svc, this.fallback, 'failed', error);
-      if (fb !== NO_FALLBACK) outcome = { value: fb };
-    } catch (thrown) {
-      outcome = { error: thrown };
-    } finally {
-      // Settle whatever happened above: the caller must never be left waiting.
-      if ('value' in outcome) this.resolve(outcome.value);
-      else this.reject(outcome.error);
-    }
-  }
-
-  /** The caller's signal fired (DOM EventListener object form: no closure per call). */
-  handleEvent(): void {
-    if (!this.#settle()) return;
-    const error = new AbortedError(this.svc.name, { cause: this.signal?.reason });
-    this.controller?.abort(error);
-    this.e.ignored(this.svc, this.gen, this.probe, error);
-    this.reject(error);
-  }
-
-  /** close() without drain (or after its drain bound): the call is given up. */
-  shutdown(): void {
-    if (!this.#settle()) return;
-    const error = new SupervisorClosedError(this.svc.name);
-    this.controller?.abort(error);
-    this.e.ignored(this.svc, this.gen, this.probe, error);
-    this.reject(error);
-  }
 }

@@ -38,7 +38,7 @@ import type {
 import { boolOption, intOption, objectOption, requiredFunction } from '../validate.ts';
 import { checkCall } from './call-options.ts';
 import { Engine, NO_FALLBACK } from './engine.ts';
-import { runInline, runPlain, type Work } from './inline.ts';
+import { runInline, runPlain, runTimed, type Work } from './inline.ts';
 import { createServiceProxy, type ServiceProxy } from './proxy.ts';
 import { rejectLater } from './reject-later.ts';
 import { ServiceRecord } from './service.ts';
@@ -150,7 +150,7 @@ export class Supervisor implements AsyncDisposable {
   async unregister(name: string): Promise<void> {
     const svc = this.#get(name);
     this.#services.delete(name);
-    svc.detached = true;
+    svc.detach();
     if (svc.timer !== undefined) this.#engine.scheduler.cancel(svc.timer);
     svc.timer = undefined;
     await svc.executor?.close({ drain: false, timeoutMs: 0 });
@@ -181,19 +181,19 @@ export class Supervisor implements AsyncDisposable {
   /** Runs `fn` inline through the service's breaker. Rejects with a typed error when it can't run. */
   run<T>(name: string, fn: Work<T>, options?: RunOptions<T>): Promise<T> {
     const svc = this.#services.get(name);
-    // The hot path, checked in one place: a plain inline call (no options, no timeout, no signal
-    // wanted) through a closed breaker, not sampled for latency this time.
+    // The hot path, checked in one place: a plain inline call (no options, no signal wanted)
+    // through a closed breaker, not sampled for latency this time; with or without the service's
+    // call timeout.
     if (
       options === undefined &&
       svc !== undefined &&
       svc.fastInline &&
       svc.breaker.state === 'closed' &&
       this.#plain &&
-      typeof fn === 'function' &&
-      fn.length === 0 &&
+      (fn === svc.plainFn || takesNoSignal(svc, fn)) &&
       --svc.sampleCountdown > 0
     ) {
-      return runPlain(this.#engine, svc, fn);
+      return svc.callTimeoutMs === 0 ? runPlain(this.#engine, svc, fn) : runTimed(this.#engine, svc, fn);
     }
     return this.#run(svc, name, fn, options);
   }
@@ -434,7 +434,7 @@ export class Supervisor implements AsyncDisposable {
     for (const node of e.deadlines.takeAll()) node.shutdown();
     await Promise.all(pools.map((p) => p.close({ drain: false, timeoutMs: 0 })));
     for (const svc of this.#services.values()) {
-      svc.detached = true;
+      svc.detach();
       svc.timer = undefined;
     }
     e.scheduler.clear();
@@ -476,6 +476,13 @@ export class Supervisor implements AsyncDisposable {
     const t = op(svc.breaker, this.#engine.clock.now());
     if (t !== null) this.#engine.apply(svc, t);
   }
+}
+
+/** Whether `fn` is work that declares no signal parameter; remembers it for the next call. */
+function takesNoSignal(svc: ServiceRecord, fn: unknown): boolean {
+  if (typeof fn !== 'function' || fn.length !== 0) return false;
+  svc.plainFn = fn;
+  return true;
 }
 
 function toResult<T>(p: Promise<T>): Promise<Result<T>> {

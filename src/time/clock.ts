@@ -2,6 +2,8 @@
  * The clock every piece of logic reads. Nothing in breakwater calls Date.now() or setTimeout
  * directly: tests inject a ManualClock and drive time by hand, never by sleeping.
  */
+// The module's `performance`: the global of that name is a lazy getter, read on every call.
+import { performance } from 'node:perf_hooks';
 
 /** An opaque handle returned by `Clock.setTimeout`. */
 export type TimerHandle = unknown;

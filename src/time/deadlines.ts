@@ -106,6 +106,7 @@ export class DeadlineList {
 /** One list per distinct timeout duration. */
 export class Deadlines {
   readonly #lists = new Map<number, DeadlineList>();
+  #last: DeadlineList | undefined;
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
 
@@ -115,11 +116,15 @@ export class Deadlines {
   }
 
   list(durationMs: number): DeadlineList {
+    // Most calls use the same few durations: the last one answers without a Map lookup.
+    const last = this.#last;
+    if (last !== undefined && last.durationMs === durationMs) return last;
     let list = this.#lists.get(durationMs);
     if (list === undefined) {
       list = new DeadlineList(durationMs, this.#clock, this.#scheduler);
       this.#lists.set(durationMs, list);
     }
+    this.#last = list;
     return list;
   }
 
