@@ -88,6 +88,8 @@ export class Supervisor implements AsyncDisposable {
   /** Saved breakers not yet claimed by a register(); each is applied once. */
   readonly #restore = new Map<string, BreakerSnapshot>();
   #closing: Promise<void> | undefined;
+  /** The service of the last run(): a burst of calls to one service skips the Map lookup. */
+  #last: ServiceRecord | undefined;
   /** Open cross-thread connections (connect()); closed last by close(). */
   readonly #connections = new Set<RemoteConnection>();
   /** Hot-path flag: not closing, and no listener wants every call timed. */
@@ -150,6 +152,7 @@ export class Supervisor implements AsyncDisposable {
   async unregister(name: string): Promise<void> {
     const svc = this.#get(name);
     this.#services.delete(name);
+    if (this.#last === svc) this.#last = undefined;
     svc.detach();
     if (svc.timer !== undefined) this.#engine.scheduler.cancel(svc.timer);
     svc.timer = undefined;
@@ -180,7 +183,8 @@ export class Supervisor implements AsyncDisposable {
 
   /** Runs `fn` inline through the service's breaker. Rejects with a typed error when it can't run. */
   run<T>(name: string, fn: Work<T>, options?: RunOptions<T>): Promise<T> {
-    const svc = this.#services.get(name);
+    let svc = this.#last;
+    if (svc === undefined || svc.name !== name) svc = this.#lookup(name);
     // The hot path, checked in one place: a plain inline call (no options, no signal wanted)
     // through a closed breaker, not sampled for latency this time; with or without the service's
     // call timeout.
@@ -446,6 +450,12 @@ export class Supervisor implements AsyncDisposable {
     let n = 0;
     for (const svc of this.#services.values()) n += svc.inFlight;
     return n;
+  }
+
+  #lookup(name: string): ServiceRecord | undefined {
+    const svc = this.#services.get(name);
+    if (svc !== undefined) this.#last = svc;
+    return svc;
   }
 
   #get(name: string): ServiceRecord {

@@ -66,6 +66,24 @@ describe('the cached "takes no signal" check', () => {
   });
 });
 
+describe("run()'s remembered service", () => {
+  it('follows unregister() and a new register() under the same name, and alternating services', async () => {
+    const { sup } = setup(0);
+    await warm(sup);
+    sup.register('other', { breaker: { callTimeoutMs: 0 } });
+    for (let i = 0; i < 4; i++) {
+      await sup.run(S, async () => 1);
+      await sup.run('other', async () => 2);
+    }
+    await sup.unregister(S);
+    await expect(sup.run(S, async () => 1)).rejects.toMatchObject({ code: 'ERR_UNKNOWN_SERVICE' });
+    sup.register(S, { breaker: { callTimeoutMs: 0 } });
+    await expect(sup.run(S, async () => 3)).resolves.toBe(3);
+    expect(sup.metrics(S)).toMatchObject({ totalRequests: 1, successfulRequests: 1 });
+    expect(sup.metrics('other')).toMatchObject({ successfulRequests: 4 });
+  });
+});
+
 describe('the timed hot path (default call timeout, work without a signal)', () => {
   it('times out exactly at callTimeoutMs, counts one failure, and drops the late result', async () => {
     const { clock, sup } = setup(500);
