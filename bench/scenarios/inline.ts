@@ -4,7 +4,9 @@
  * Fairness: cockatiel has no call timeout, so breakwater is compared with it with
  * `callTimeoutMs: 0`; opossum (default 10 s timeout, a setTimeout per call) is compared with
  * breakwater's default (10 s timeout, one shared deadline list per duration); and both sides
- * without a timeout too. The work is the same async function for every case.
+ * without a timeout too. The work is the same async function for every case. Callers often pass
+ * a new closure per call instead (`() => fetchUser(id)`), which defeats caches keyed by the
+ * function, so that shape is measured too, for both breakwater and cockatiel.
  */
 import { Supervisor } from '../../src/index.ts';
 import { inlineCase } from '../lib/cases.ts';
@@ -30,6 +32,7 @@ export const inline: Scenario = {
   async run({ cfg, progress }): Promise<ScenarioResult> {
     const sup = new Supervisor();
     sup.register('no-timeout', { breaker: { callTimeoutMs: 0 } });
+    sup.register('fresh', { breaker: { callTimeoutMs: 0 } });
     sup.register('default');
     sup.register('time-window', {
       breaker: {
@@ -51,6 +54,15 @@ export const inline: Scenario = {
           ),
           inlineCase('cockatiel-consecutive', 'cockatiel ConsecutiveBreaker(5)', 'peer', () =>
             cConsecutive.execute(work),
+          ),
+          inlineCase('bw-fresh', 'breakwater, callTimeoutMs: 0, a new closure per call', 'breakwater', () =>
+            sup.run('fresh', async () => 1),
+          ),
+          inlineCase(
+            'cockatiel-fresh',
+            'cockatiel ConsecutiveBreaker(5), a new closure per call',
+            'peer',
+            () => cConsecutive.execute(async () => 1),
           ),
           inlineCase('bw-default', 'breakwater, default 10 s timeout', 'breakwater', () =>
             sup.run('default', work),
@@ -81,6 +93,11 @@ export const inline: Scenario = {
       const comparisons = [
         vsCockatiel,
         vsOpossum,
+        compareSpeed(
+          'breakwater vs cockatiel, both given a new closure per call',
+          s('bw-fresh'),
+          s('cockatiel-fresh'),
+        ),
         compareSpeed(
           'breakwater (callTimeoutMs: 0) vs opossum timeout: false',
           s('bw-no-timeout'),
