@@ -98,7 +98,7 @@ const THREW = slotMark(Outcome.Threw);
  * the outcome value (or a promise of it for async handlers): the handler's value, or the
  * SerializedThrown of its error or of the module's load error. Never throws.
  */
-function invoke(slot: number, name: string, args: readonly unknown[]): unknown {
+function invoke(slot: number, name: string, args: readonly unknown[], from: number): unknown {
   if (name === '') return undefined; // skipped: the slot stays NOT_STARTED
   Atomics.store(started, slot, STARTED);
   if (loadError !== undefined) {
@@ -115,12 +115,13 @@ function invoke(slot: number, name: string, args: readonly unknown[]): unknown {
   try {
     // A handler that declares one more parameter than it was given gets an AbortSignal there;
     // creating one costs ~4 µs, so handlers that don't ask don't pay.
-    if (fn.length > args.length) {
+    const argc = args.length - from;
+    if (fn.length > argc) {
       controller = new AbortController();
       controllers.set(slot, controller);
-      result = (fn as Handler)(...args, controller.signal);
+      result = (fn as Handler)(...args.slice(from), controller.signal);
     } else {
-      result = (fn as Handler)(...args);
+      result = callWith(fn as Handler, args, from, argc);
     }
   } catch (error) {
     if (controller !== undefined) controllers.delete(slot);
@@ -142,6 +143,22 @@ function invoke(slot: number, name: string, args: readonly unknown[]): unknown {
   );
 }
 
+/** `fn(...args.slice(from))` without the copy for the usual few arguments. */
+function callWith(fn: Handler, args: readonly unknown[], from: number, argc: number): unknown {
+  switch (argc) {
+    case 0:
+      return fn();
+    case 1:
+      return fn(args[from]);
+    case 2:
+      return fn(args[from], args[from + 1]);
+    case 3:
+      return fn(args[from], args[from + 1], args[from + 2]);
+    default:
+      return fn(...(from === 0 ? args : args.slice(from)));
+  }
+}
+
 function returned(slot: number, name: string, value: unknown): unknown {
   // A result postMessage can't clone would crash the thread inside piscina; report it instead.
   const why = whyNotCloneable(value, true);
@@ -157,8 +174,8 @@ function threw(slot: number, error: unknown): SerializedThrown {
 
 /** piscina's task: one call per message. */
 export default function run(task: TaskMessage): unknown {
-  if (pendingImmediates === 0) return invoke(task[0], task[1], task[2]);
-  return new Promise((resolve) => nativeSetImmediate(() => resolve(invoke(task[0], task[1], task[2]))));
+  if (pendingImmediates === 0) return invoke(task[0], task[1], task, 2);
+  return new Promise((resolve) => nativeSetImmediate(() => resolve(invoke(task[0], task[1], task, 2))));
 }
 
 /**
@@ -195,7 +212,7 @@ export function lane(task: { readonly port: MessagePort }): void {
   const runBatch = (c: readonly unknown[]): void => {
     for (let i = 0; i < c.length; i += 3) {
       const slot = c[i] as number;
-      const result = invoke(slot, c[i + 1] as string, c[i + 2] as readonly unknown[]);
+      const result = invoke(slot, c[i + 1] as string, c[i + 2] as readonly unknown[], 0);
       if (result instanceof Promise) result.then((value: unknown) => push(slot, value));
       else out.push(slot, outcomeOfMark(Atomics.load(started, slot)), result);
     }

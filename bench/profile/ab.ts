@@ -12,7 +12,7 @@ import { concurrentCase, inlineCase } from '../lib/cases.ts';
 import { formatNs, formatRatio } from '../lib/format.ts';
 import { type BenchCase, measureGroup } from '../lib/measure.ts';
 import { silentProgress } from '../lib/progress.ts';
-import { speedup } from '../lib/stats.ts';
+import { paired, speedup } from '../lib/stats.ts';
 import { cockatielConsecutive, opossum, tripCockatiel, tripOpossum } from '../peers/breakers.ts';
 
 const which = process.argv[2] ?? 'inline';
@@ -95,11 +95,17 @@ const stats = await measureGroup(
   silentProgress,
 );
 const subject = stats[0]!;
+/** The middle half of the per-round ratios: how far one run's median can be trusted. */
+const quartiles = (values: readonly number[]): string => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.round(q * (sorted.length - 1))]!;
+  return `${at(0.25).toFixed(2)}–${at(0.75).toFixed(2)}`;
+};
 for (const s of stats) {
   const r =
     s === subject
       ? ''
-      : `  breakwater is ${formatRatio(speedup(subject.roundsNs, s.roundsNs).median)} faster`;
+      : `  breakwater is ${formatRatio(speedup(subject.roundsNs, s.roundsNs).median)} faster (rounds ${quartiles(paired(s.roundsNs, subject.roundsNs))})`;
   process.stdout.write(
     `${s.label.padEnd(48)} ${formatNs(s.nsPerOp.median).padStart(9)}/op (min ${formatNs(s.nsPerOp.min)})${r}\n`,
   );

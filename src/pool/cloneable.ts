@@ -92,6 +92,9 @@ export function whyNotCloneable(
   thorough: boolean,
   transferList?: readonly unknown[] | undefined,
 ): string | undefined {
+  // Primitives other than symbols (most results) clone: answered before any walk state exists.
+  const type = typeof value;
+  if (type !== 'object' && type !== 'function' && type !== 'symbol') return undefined;
   const verdict = walk(value, 0, { budget: NODE_BUDGET });
   if (verdict === Verdict.Yes) return undefined;
   if (verdict === Verdict.No) return trialClone(value) ?? 'it contains a function, symbol or promise';

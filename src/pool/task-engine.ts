@@ -118,7 +118,9 @@ export class TaskEngine implements Engine {
   dispatch(call: PoolCall, ahead: boolean): void {
     const gen = this.#host.current();
     if (gen === undefined) throw new Error('breakwater: dispatch without a running pool');
-    const task = [call.slot, call.handler, call.args] as unknown as Task;
+    const args = call.args;
+    const task = [call.slot, call.handler] as unknown as Task;
+    for (let i = 0; i < args.length; i++) task.push(args[i]);
     task[kCall] = call;
     call.task = task;
     call.gen = gen;
