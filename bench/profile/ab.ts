@@ -5,6 +5,12 @@
  * Cases: inline (vs cockatiel, no timeout), inline-default (vs opossum, 10 s timeout), reject
  * (vs cockatiel and opossum), worker-1 / worker-1000 (vs piscina defaults and piscina with the
  * settings breakwater passes to it).
+ *
+ * Worker cases on this VM: a round runs either with the main and worker threads sharing a vCPU
+ * (~17 µs per 1-in-flight call) or across vCPUs with a halt and wake-up per hop (~50-70 µs), and
+ * the mode flips between rounds, so the printed quartiles of the per-round ratios often span
+ * 0.6-1.2. Use 61+ rounds for a verdict. To compare CPU cost per call (what our code controls),
+ * pin the process to one vCPU, `taskset -c 1 node ...`: the quartiles then shrink to about ±3%.
  */
 import { Piscina } from 'piscina';
 import { Supervisor } from '../../src/index.ts';
