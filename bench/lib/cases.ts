@@ -37,6 +37,8 @@ export function concurrentCase(
     role,
     latency: concurrency === 1 ? 'per-call' : 'sampled-per-call',
     run: runConcurrent(op, concurrency, sampleEvery),
-    minOps: Math.max(concurrency * 2, 64),
+    // Ten times the calls in flight: a round of only twice as many would mostly measure filling
+    // the pipeline and draining it, not the steady state.
+    minOps: Math.max(concurrency * 10, 64),
   };
 }
