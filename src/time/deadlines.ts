@@ -86,10 +86,8 @@ export class DeadlineList {
   }
 
   readonly #fire = (): void => {
-    // The scheduler runs this task once its time has come, even if the clock reads a hair earlier
-    // (see Scheduler.runDue): nodes due by then are due now.
-    const now = Math.max(this.#clock.now(), this.#task?.at ?? Number.NEGATIVE_INFINITY);
     this.#task = undefined;
+    const now = this.#clock.now();
     try {
       while (this.#head !== null && this.#head.dlAt <= now) {
         const node = this.#head;

@@ -70,20 +70,13 @@ export class Scheduler {
     this.#disarm();
   }
 
-  /**
-   * Fires every entry that is due: at or before the clock's time, or before `firedFor`, the time
-   * the clock timer that calls this was armed for. That timer firing means its time has come even
-   * when the clock still reads a little earlier: Node counts a timer from the event loop's cached
-   * time (which lags after a long synchronous stretch) in whole milliseconds. Re-arming for the
-   * rest instead would run the entry a loop turn or more late, so a call that outlived its
-   * timeout could still resolve with its value. Safe to call at any time.
-   */
-  runDue(firedFor = Number.NEGATIVE_INFINITY): void {
+  /** Fires every entry that is due now. Called by the clock timer; safe to call at any time. */
+  runDue(): void {
     this.#firing = true;
     try {
       for (;;) {
         const top = this.#heap[0];
-        if (top === undefined || top.at > Math.max(this.#clock.now(), firedFor)) break;
+        if (top === undefined || top.at > this.#clock.now()) break;
         top.active = false;
         this.#remove(0);
         top.fn();
@@ -115,10 +108,9 @@ export class Scheduler {
   }
 
   readonly #onTimer = (): void => {
-    const firedFor = this.#timerAt;
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
-    this.runDue(firedFor);
+    this.runDue();
   };
 
   #remove(index: number): void {

@@ -4,7 +4,6 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type DeadlineNode, Deadlines } from '../../src/time/deadlines.ts';
 import { ManualClock } from '../../src/time/manual-clock.ts';
 import { type ScheduledTask, Scheduler } from '../../src/time/scheduler.ts';
 
@@ -239,76 +238,5 @@ describe('Scheduler.runDue', () => {
     expect([scheduler.size, scheduler.armedTimers, clock.pendingTimers]).toEqual([2, 1, 1]);
     clock.advance(10);
     expect(fired.map(([name]) => name)).toEqual(['first', 'thrower', 'after', 'later']);
-  });
-});
-
-/**
- * A clock whose timers fire a little before its own reading says they are due, as Node's do: a
- * Node timer counts from the event loop's cached time, which lags behind after a long synchronous
- * stretch, in whole milliseconds.
- */
-class EarlyTimerClock {
-  time = 0;
-  readonly armed: { fn: () => void; due: number }[] = [];
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const t = { fn, due: this.time + ms };
-    this.armed.push(t);
-    return t;
-  }
-  clearTimeout(handle: unknown): void {
-    const i = this.armed.indexOf(handle as { fn: () => void; due: number });
-    if (i >= 0) this.armed.splice(i, 1);
-  }
-  /** Fires the earliest timer with the clock `earlyBy` ms before its due time. */
-  fireNext(earlyBy: number): void {
-    this.armed.sort((a, b) => a.due - b.due);
-    const t = this.armed.shift();
-    if (t === undefined) throw new Error('no timer armed');
-    this.time = t.due - earlyBy;
-    t.fn();
-  }
-}
-
-describe('a clock timer that fires before the clock reads its due time', () => {
-  it('still runs the entries it was armed for, and only those', () => {
-    const clock = new EarlyTimerClock();
-    const scheduler = new Scheduler(clock);
-    const fired: string[] = [];
-    scheduler.schedule(10, () => fired.push('a'));
-    scheduler.schedule(10, () => fired.push('a2'));
-    scheduler.schedule(12, () => fired.push('b'));
-    clock.fireNext(0.6);
-    expect(fired).toEqual(['a', 'a2']);
-    // The next timer is armed for the next entry, and fires it the same way.
-    expect(clock.armed.map((t) => t.due)).toEqual([12]);
-    clock.fireNext(3);
-    expect(fired).toEqual(['a', 'a2', 'b']);
-    expect(clock.armed).toEqual([]);
-  });
-
-  it('expires a call deadline on that timer instead of re-arming past it', () => {
-    const clock = new EarlyTimerClock();
-    const scheduler = new Scheduler(clock);
-    const list = new Deadlines(clock, scheduler).list(10);
-    const expired: string[] = [];
-    const node = (name: string): DeadlineNode => ({
-      dlAt: 0,
-      dlPrev: null,
-      dlNext: null,
-      dlList: null,
-      expire: () => expired.push(name),
-      shutdown: () => {},
-    });
-    list.add(node('first'));
-    clock.time = 4;
-    list.add(node('second'));
-    clock.fireNext(0.5); // the timer for 10 fires at 9.5
-    expect(expired).toEqual(['first']);
-    clock.fireNext(0.5); // and the one for 14 at 13.5
-    expect(expired).toEqual(['first', 'second']);
-    expect(list.size).toBe(0);
   });
 });
