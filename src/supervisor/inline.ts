@@ -98,19 +98,7 @@ export function runTimed<T>(e: Engine, svc: ServiceRecord, fn: Work<T>): Promise
       reject,
       undefined,
     );
-    let r: T | PromiseLike<T>;
-    try {
-      r = fn(NEVER_ABORTED);
-    } catch (error) {
-      call.onError(error);
-      return;
-    }
-    if (isPromiseLike(r)) {
-      r.then(
-        (value) => call.onValue(value),
-        (error: unknown) => call.onError(error),
-      );
-    } else call.onValue(r);
+    startWork(call, fn, NEVER_ABORTED);
   });
 }
 
@@ -204,20 +192,25 @@ function runWrapped<T>(
         workSignal = call.controller.signal;
       }
     }
-    let r: T | PromiseLike<T>;
-    try {
-      r = fn(workSignal);
-    } catch (error) {
-      call.onError(error);
-      return;
-    }
-    // Anonymous closures, not per-instance arrow fields: transpilers that keep function names wrap
-    // each named function they create in a defineProperty call, which costs more than the call.
-    if (isPromiseLike(r)) {
-      r.then(
-        (value) => call.onValue(value),
-        (error: unknown) => call.onError(error),
-      );
-    } else call.onValue(r);
+    startWork(call, fn, workSignal);
   });
+}
+
+/** Runs the work and hands its outcome to `call`, which settles once whatever comes first. */
+function startWork<T>(call: InlineCall<T>, fn: Work<T>, signal: AbortSignal): void {
+  let r: T | PromiseLike<T>;
+  try {
+    r = fn(signal);
+  } catch (error) {
+    call.onError(error);
+    return;
+  }
+  // Anonymous closures, not per-instance arrow fields: transpilers that keep function names wrap
+  // each named function they create in a defineProperty call, which costs more than the call.
+  if (isPromiseLike(r)) {
+    r.then(
+      (value) => call.onValue(value),
+      (error: unknown) => call.onError(error),
+    );
+  } else call.onValue(r);
 }
