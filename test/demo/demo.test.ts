@@ -3,36 +3,21 @@
  * pools, a real flaky HTTP upstream on 127.0.0.1, the admin server). The run is bounded by its
  * `--duration`; the test asserts on what it printed, not on how long anything took.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runScript, type ScriptRun } from '../support/run-script.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function runDemo(args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts', ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, out, err }));
-  });
+function runDemo(args: readonly string[]): Promise<ScriptRun> {
+  return runScript('src/demo/main.ts', args, { cwd: root, killAfterMs: 55_000 });
 }
 
 describe('the live demo (npm start)', () => {
   it('trips a breaker on a real outage, answers from the fallback, prints a summary and exits 0', {
     timeout: 60_000,
   }, async () => {
-    const { code, out, err } = await runDemo(['--duration', '6', '--rps', '60']);
+    const { code, stdout: out, stderr: err } = await runDemo(['--duration', '6', '--rps', '60']);
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/ {3}health: /m);
@@ -52,7 +37,7 @@ describe('the live demo (npm start)', () => {
   });
 
   it('rejects a bad flag with a message and exit code 1', async () => {
-    const { code, err } = await runDemo(['--rps', '0']);
+    const { code, stderr: err } = await runDemo(['--rps', '0']);
     expect(code).toBe(1);
     expect(err).toContain('--rps must be 1..10000, got 0');
   });

@@ -3,31 +3,15 @@
  * closed, with live pool threads and an open breaker's one-hour recovery timer, exits by itself.
  * (test/pool/lifecycle.test.ts covers bare pool executors the same way.)
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../support/run-script.ts';
 
 async function runFixture(
   args: readonly string[],
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; lines: string[] }> {
   const script = fileURLToPath(new URL('../fixtures/forgotten-supervisor.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  // Safety net only: a process kept alive would hang the suite. Being killed fails the test.
-  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.once('exit', (c, s) => resolve([c, s]));
-  });
-  clearTimeout(killer);
+  const { code, signal, stderr, stdout } = await runScript(script, args);
   return { code, signal, stderr, lines: stdout.trim().split('\n') };
 }
 

@@ -2,13 +2,13 @@
  * RELIABILITY.md scenarios 8–14 and 20 for inline calls (`run()`), on a ManualClock. Scenario 14
  * (process exit without close) runs a real child process on the system clock.
  */
-import { spawn } from 'node:child_process';
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type Clock, ManualClock, Supervisor } from '../../src/index.ts';
 import { flushMicrotasks } from '../../src/time/manual-clock.ts';
 import type { BreakerOptions, Logger } from '../../src/types.ts';
+import { runScript } from '../support/run-script.ts';
 import { codeOf, deferred, errorOf, failing, hanging, record, track, transitions } from './helpers.ts';
 
 const S = 'svc';
@@ -444,23 +444,7 @@ describe('13: clock jumps and timers', () => {
 describe('14: process exit without close()', () => {
   it('an open breaker with a long timer and a pending call do not keep the process alive', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/exit-without-close.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    // Safety net only: a process kept alive would otherwise hang the suite. It fails the test.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-      child.once('exit', (c, s) => resolve([c, s]));
-    });
-    clearTimeout(killer);
+    const { code, signal, stderr, stdout } = await runScript(fixture);
     expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     expect(stdout.trim().split('\n')).toEqual(['state open', 'pending call started', 'end of script']);
   });
