@@ -212,7 +212,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       // Callers that only ever await promises that are already settled (an open breaker rejects
       // at once) never let the event loop reach its timers. A server yields between requests;
       // so do the soak's callers, every 16 calls. (Without it, a call timeout can lose the race
-      // against the work's own late answer: see bench/profile/late-deadline-trace.ts.)
+      // against the work's own late answer: see bench/profile/late-deadline.ts.)
       if ((i & 15) === 15) await yieldToLoop();
     }
   };
