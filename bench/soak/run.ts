@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
-import { type StateChangeEvent, Supervisor } from '../../src/index.ts';
+import { type ServiceOptions, type StateChangeEvent, Supervisor } from '../../src/index.ts';
 import { formatBytes } from '../lib/format.ts';
 import { countTimers } from '../lib/timers.ts';
 import { lateWork, type Plan, planCall, SERVICES, type ServiceName } from './plan.ts';
@@ -38,6 +38,11 @@ export interface SoakOptions {
   readonly faultsPerKind?: number;
   /** The soak fails (instead of hanging) when no call settles for this long. @default 30_000 */
   readonly stallMs?: number;
+  /**
+   * The worker and batched services' `callTimeoutMs` (their hang calls are terminated after it).
+   * @default 200
+   */
+  readonly workerTimeoutMs?: number;
   /**
    * Whether outcomes that contradict a call's timeout (a late answer accepted after it, an answer
    * that timed out) fail the soak. They are always listed in `timing`. @default true
@@ -110,7 +115,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const timers = countTimers();
   const before = { resources: resources(), listeners: processListeners(), osThreads: osThreads() };
   const sup = new Supervisor();
-  for (const [name, config] of Object.entries(SERVICES)) sup.register(name, config.options);
+  const workerTimeoutMs = options.workerTimeoutMs ?? 200;
+  for (const [name, config] of Object.entries(SERVICES)) {
+    const o: ServiceOptions = config.options;
+    sup.register(
+      name,
+      name === 'inline' ? o : { ...o, breaker: { ...o.breaker, callTimeoutMs: workerTimeoutMs } },
+    );
+  }
 
   // ---- events: exactly one per transition, in order, per service
   const lastEvent = new Map<string, { to: string; generation: number }>();
