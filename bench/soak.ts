@@ -1,7 +1,7 @@
 /**
  * `npm run soak` (RELIABILITY.md scenario 21): 1,000,000 calls with mixed faults through one
  * supervisor, printing heap, threads, handles and settled calls as it goes; exits 1 on a lost
- * call, heap growth after warm-up beyond the bound, a thread-count change, handle/timer/listener
+ * call, heap growth after warm-up beyond the bound, OS thread growth or a pool not back at strength, handle/timer/listener
  * growth, or events that don't match transitions. See bench/soak/run.ts for the checks.
  *
  *   npm run soak -- [--calls N] [--concurrency N] [--seed N] [--faults N] [--heap-limit-mb N]

@@ -4,7 +4,7 @@
  * thread is terminated) and crashes; a batched pool with throws and crashes — while watching for
  * leaks. It fails on: a lost call (issued but never settled), an outcome that is not the value, the
  * handler's error or a typed breakwater error, heap growth after warm-up beyond the bound, a
- * change in thread count, handle/timer/listener growth, an event sequence that does not match the
+ * growth in OS threads or a pool not back at strength, handle/timer/listener growth, an event sequence that does not match the
  * breakers' transitions, or counters that do not add up.
  */
 import { performance } from 'node:perf_hooks';
@@ -356,11 +356,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const end = probe();
   checkpoint(settled);
 
-  // Threads: the same before and after (pool threads replaced one for one).
-  if (end.osThreads !== afterWarmup.osThreads) {
-    failures.push(
-      `OS thread count changed: ${afterWarmup.osThreads} after warm-up, ${end.osThreads} at the end`,
-    );
+  // Threads: pools back at strength (poolsAtStrength, above) and no OS thread more than after
+  // warm-up: a replaced thread that is still exiting gets up to 5 s. Fewer is not a leak: the
+  // warm-up probe can catch a terminated thread on its way out (seen under a loaded CI machine).
+  let osEnd = end.osThreads;
+  for (let waited = 0; osEnd > afterWarmup.osThreads && waited < 5_000; waited += 20) {
+    await sleep(20);
+    osEnd = osThreads();
+  }
+  if (osEnd > afterWarmup.osThreads) {
+    failures.push(`OS thread count grew: ${afterWarmup.osThreads} after warm-up, ${osEnd} at the end`);
   }
   const growth = end.heapBytes - afterWarmup.heapBytes;
   if (growth > heapLimit) {
@@ -460,7 +465,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     threads: {
       osBefore: before.osThreads,
       osAfterWarmup: afterWarmup.osThreads,
-      osEnd: end.osThreads,
+      osEnd,
       osAfterClose,
     },
     durationMs: Math.round(performance.now() - started),
