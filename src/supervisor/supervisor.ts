@@ -20,14 +20,13 @@ import { mergeServiceOptions, resolveServiceOptions } from '../options.ts';
 import { createPolicy } from '../policy/index.ts';
 import { createPoolExecutor, resolvePoolOptions } from '../pool/index.ts';
 import { openConnection, type RemoteConnection } from '../remote/expose.ts';
-import { type Clock, systemClock } from '../time/clock.ts';
+import type { Clock } from '../time/clock.ts';
 import type {
   BreakerSnapshot,
   CallOptions,
   CircuitState,
   Fallback,
   HealthReport,
-  Logger,
   Result,
   RunOptions,
   ServiceMetrics,
@@ -35,50 +34,21 @@ import type {
   SupervisorOptions,
   SupervisorSnapshot,
 } from '../types.ts';
-import { boolOption, intOption, objectOption, requiredFunction } from '../validate.ts';
+import { boolOption, intOption, objectOption } from '../validate.ts';
 import { checkCall } from './call-options.ts';
 import { Engine, NO_FALLBACK } from './engine.ts';
 import { runInline, runPlain, runTimed, type Work } from './inline.ts';
 import { createServiceProxy, type ServiceProxy } from './proxy.ts';
 import { rejectLater } from './reject-later.ts';
 import { ServiceRecord } from './service.ts';
-import { applySnapshot, takeSnapshot, validateSnapshot } from './snapshot.ts';
+import { applySnapshot, takeSnapshot } from './snapshot.ts';
+import { resolveSupervisorOptions } from './supervisor-options.ts';
 
 export interface CloseOptions {
   /** Let running (and, for pools, queued) calls finish first. @default false */
   readonly drain?: boolean;
   /** Bound on draining; what is left then is rejected with ERR_SUPERVISOR_CLOSED. @default 30_000 */
   readonly timeoutMs?: number;
-}
-
-function resolveSupervisorOptions(input: unknown): {
-  clock: Clock;
-  logger: Logger | undefined;
-  defaults: ServiceOptions | undefined;
-  restore: SupervisorSnapshot | undefined;
-  captureStacks: boolean;
-} {
-  const o = objectOption(input, 'options') ?? {};
-  const clock = objectOption(o.clock, 'options.clock') as Clock | undefined;
-  if (clock !== undefined) {
-    for (const m of ['now', 'setTimeout', 'clearTimeout'] as const)
-      requiredFunction(clock[m], `options.clock.${m}`);
-  }
-  const logger = objectOption(o.logger, 'options.logger') as Logger | undefined;
-  if (logger !== undefined) {
-    for (const m of ['info', 'warn', 'error'] as const) requiredFunction(logger[m], `options.logger.${m}`);
-  }
-  const defaults = objectOption(o.defaults, 'options.defaults') as ServiceOptions | undefined;
-  if (defaults !== undefined) resolveServiceOptions(defaults, 'options.defaults');
-  return {
-    clock: clock ?? systemClock,
-    logger,
-    defaults: defaults === undefined ? undefined : { ...defaults },
-    // A deep copy: the snapshot is JSON, and later changes to the caller's object must not leak in.
-    restore:
-      o.restore === undefined ? undefined : structuredClone(validateSnapshot(o.restore, 'options.restore')),
-    captureStacks: boolOption(o.captureStacks, 'options.captureStacks', false),
-  };
 }
 
 export class Supervisor implements AsyncDisposable {
