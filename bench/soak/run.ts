@@ -359,11 +359,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   // Threads: pools back at strength (poolsAtStrength, above) and no OS thread more than after
   // warm-up: a replaced thread that is still exiting gets up to 5 s. Fewer is not a leak: the
   // warm-up probe can catch a terminated thread on its way out (seen under a loaded CI machine).
-  let osEnd = end.osThreads;
-  for (let waited = 0; osEnd > afterWarmup.osThreads && waited < 5_000; waited += 20) {
-    await sleep(20);
-    osEnd = osThreads();
-  }
+  const osEnd = await osThreadsDownTo(afterWarmup.osThreads, end.osThreads);
   if (osEnd > afterWarmup.osThreads) {
     failures.push(`OS thread count grew: ${afterWarmup.osThreads} after warm-up, ${osEnd} at the end`);
   }
@@ -434,11 +430,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   timers.uninstall();
   if (timersLeft > 0) failures.push(`${timersLeft} timer(s) still live after close()`);
   if (sup.listenerCount('stateChange') !== 0) failures.push('supervisor listeners left after close()');
-  let osAfterClose = osThreads();
-  for (let waited = 0; osAfterClose > before.osThreads && waited < 5_000; waited += 20) {
-    await sleep(20);
-    osAfterClose = osThreads();
-  }
+  const osAfterClose = await osThreadsDownTo(before.osThreads, osThreads());
   if (osAfterClose > before.osThreads) {
     failures.push(`OS threads after close(): ${osAfterClose}, before the supervisor: ${before.osThreads}`);
   }
@@ -470,4 +462,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     },
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * The OS thread count once it is at most `bound`, or after 5 s: a thread that was terminated or
+ * retired can take a moment to exit. `now` is a reading just taken.
+ */
+async function osThreadsDownTo(bound: number, now: number): Promise<number> {
+  let count = now;
+  for (let waited = 0; count > bound && waited < 5_000; waited += 20) {
+    await sleep(20);
+    count = osThreads();
+  }
+  return count;
 }
