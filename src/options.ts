@@ -10,6 +10,7 @@ import {
   functionOption,
   intOption,
   isPlainObject,
+  knownKeys,
   numberOption,
   objectOption,
 } from './validate.ts';
@@ -55,6 +56,63 @@ export const BREAKER_DEFAULTS = Object.freeze({
   maxCalls: 5,
 });
 
+/** The keys of a service's options, its own and its pool's (the pool resolves those: src/pool/options.ts). */
+export const SERVICE_KEYS: readonly string[] = [
+  'breaker',
+  'fallback',
+  'fallbackOnFailure',
+  'latencySampleEvery',
+  'worker',
+  'threads',
+  'idleTimeoutMs',
+  'concurrentTasksPerWorker',
+  'maxQueue',
+  'queueTimeoutMs',
+  'resourceLimits',
+  'batching',
+];
+const BREAKER_KEYS: readonly string[] = [
+  'trip',
+  'openMs',
+  'backoff',
+  'halfOpen',
+  'callTimeoutMs',
+  'isFailure',
+];
+const HALF_OPEN_KEYS: readonly string[] = ['maxCalls', 'successThreshold', 'maxWaitMs'];
+const THREADS_KEYS: readonly string[] = ['min', 'max'];
+const BATCHING_KEYS: readonly string[] = ['maxBatch'];
+
+/** Checks a `{ value }` or function fallback; `field` names it in the error. */
+export function checkFallback(fallback: unknown, field: string): Fallback<unknown> | undefined {
+  if (fallback === undefined || typeof fallback === 'function') return fallback as Fallback<unknown>;
+  if (!isPlainObject(fallback) || !('value' in fallback)) {
+    throw invalidOption('type', field, 'a function or { value }', fallback);
+  }
+  knownKeys(fallback, ['value'], field);
+  return fallback as Fallback<unknown>;
+}
+
+/** A copy of plain option objects at every level (functions, URLs and a fallback's value are kept as they are). */
+export function copyServiceOptions(o: ServiceOptions): ServiceOptions {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(o)) {
+    copy[key] =
+      key === 'fallback' && isPlainObject(value) ? { ...value } : key === 'worker' ? value : copyPlain(value);
+  }
+  return copy as ServiceOptions;
+}
+
+function copyPlain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyPlain);
+  if (!isPlainObject(value)) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = copyPlain(v);
+  return out;
+}
+
 /** Merges supervisor-wide defaults under a service's options (breaker and halfOpen merged one level deep). */
 export function mergeServiceOptions(
   defaults: ServiceOptions | undefined,
@@ -79,17 +137,14 @@ export function mergeServiceOptions(
 
 export function resolveServiceOptions(input: unknown, field = 'options'): ResolvedServiceOptions {
   const o = objectOption(input, field) ?? {};
-  const fallback = o.fallback;
-  if (
-    fallback !== undefined &&
-    typeof fallback !== 'function' &&
-    !(isPlainObject(fallback) && 'value' in fallback)
-  ) {
-    throw invalidOption('type', `${field}.fallback`, 'a function or { value }', fallback);
-  }
+  knownKeys(o, SERVICE_KEYS, field);
+  const threads = objectOption(o.threads, `${field}.threads`);
+  if (threads !== undefined) knownKeys(threads, THREADS_KEYS, `${field}.threads`);
+  if (isPlainObject(o.batching)) knownKeys(o.batching, BATCHING_KEYS, `${field}.batching`);
+  const fallback = checkFallback(o.fallback, `${field}.fallback`);
   return {
     breaker: resolveBreakerOptions(o.breaker, `${field}.breaker`),
-    fallback: fallback as Fallback<unknown> | undefined,
+    fallback,
     fallbackOnFailure: boolOption(o.fallbackOnFailure, `${field}.fallbackOnFailure`, false),
     latencySampleEvery: intOption(o.latencySampleEvery, `${field}.latencySampleEvery`, 128, 1, 1 << 20),
   };
@@ -97,6 +152,7 @@ export function resolveServiceOptions(input: unknown, field = 'options'): Resolv
 
 export function resolveBreakerOptions(input: unknown, field = 'breaker'): ResolvedBreakerOptions {
   const o = (objectOption(input, field) ?? {}) as BreakerOptions & Record<string, unknown>;
+  knownKeys(o, BREAKER_KEYS, field);
   const callTimeoutMs = intOption(
     o.callTimeoutMs,
     `${field}.callTimeoutMs`,
@@ -105,6 +161,7 @@ export function resolveBreakerOptions(input: unknown, field = 'breaker'): Resolv
     MAX_MS,
   );
   const h = objectOption(o.halfOpen, `${field}.halfOpen`) ?? {};
+  knownKeys(h, HALF_OPEN_KEYS, `${field}.halfOpen`);
   const maxCalls = intOption(
     h.maxCalls,
     `${field}.halfOpen.maxCalls`,
@@ -152,9 +209,14 @@ export function resolveBreakerOptions(input: unknown, field = 'breaker'): Resolv
 
 function resolveBackoff(input: unknown, field: string): ResolvedBackoff {
   const o = objectOption(input, field);
-  if (o === undefined || o.kind === 'constant') return { kind: 'constant' };
+  if (o === undefined) return { kind: 'constant' };
+  if (o.kind === 'constant') {
+    knownKeys(o, ['kind'], field);
+    return { kind: 'constant' };
+  }
   if (o.kind !== 'exponential')
     throw invalidOption('type', `${field}.kind`, '"constant" or "exponential"', o.kind);
+  knownKeys(o, ['kind', 'factor', 'maxMs', 'jitter'], field);
   return {
     kind: 'exponential',
     factor: numberOption(o.factor, `${field}.factor`, 2, 1, 1_000),

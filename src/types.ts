@@ -145,8 +145,10 @@ export interface ServiceOptions<T = unknown> {
   /** Also use the fallback when an admitted call fails. @default false */
   readonly fallbackOnFailure?: boolean;
   /**
-   * Measure the response time of one call in N (a clock read costs ~45 ns; the inline path is
-   * ~100 ns). Failures, slow-call policies and per-call event listeners always measure. @default 8
+   * Latency sampling adapts to the call rate: every call while samples are more than 100 ms apart,
+   * down to one call in this many when they are less than 10 ms apart (a clock read costs ~45 ns;
+   * the inline path ~100 ns). Slow-call policies and `callSucceeded`/`callFailed` listeners time
+   * every call. @default 128
    */
   readonly latencySampleEvery?: number;
 

@@ -8,6 +8,73 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Refuses keys an options object does not know (a typo would otherwise run with the default):
+ * a TypeError naming the full path, with the known key it was probably meant to be.
+ */
+export function knownKeys(
+  o: Readonly<Record<string, unknown>>,
+  keys: readonly string[],
+  field: string,
+): void {
+  for (const key of Object.keys(o)) {
+    if (!keys.includes(key)) throw unknownOption(o[key], key, keys, field);
+  }
+}
+
+/** The error for an unknown key `key` of the options at `field`. */
+export function unknownOption(
+  value: unknown,
+  key: string,
+  keys: readonly string[],
+  field: string,
+): ReturnType<typeof invalidOption> {
+  const near = closest(key, keys);
+  const hint = near === undefined ? '' : ` (did you mean \`${near}\`?)`;
+  return invalidOption('type', `${field}.${key}`, `a known option${hint}`, value);
+}
+
+/** The known key nearest to a misspelt one, if it is close enough to be what was meant. */
+export function closest(key: string, keys: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  const k = key.toLowerCase();
+  for (const candidate of keys) {
+    const d = distance(k, candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  // One edit in four characters (at least one, at most three) still reads as a typo, not another word.
+  const allowed = Math.min(3, Math.max(1, Math.floor(key.length / 4)));
+  return bestDistance <= allowed ? best : undefined;
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment). */
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return Number.POSITIVE_INFINITY;
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const prev = rows[i - 1]!;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      }
+      row.push(d);
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}
+
 /** An optional object option: `undefined` passes, anything else must be a plain object. */
 export function objectOption(value: unknown, field: string): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;

@@ -9,6 +9,7 @@
  */
 import { invalidOption } from '../errors.ts';
 import type { TripOptions } from '../types.ts';
+import { knownKeys } from '../validate.ts';
 import type { TripPolicy, TripReason } from './types.ts';
 
 /** Largest `size` of a count window (one byte per call: 10 MB). Also caps a time window's `buckets`. */
@@ -82,6 +83,17 @@ const KINDS: readonly TripOptions['kind'][] = [
   'custom',
 ];
 
+const RATE_KEYS = ['minimumCalls', 'failureRate', 'slowCallRate', 'slowCallMs'] as const;
+
+/** The keys each kind of trip options knows; any other is refused (a typo must not run as a default). */
+const TRIP_KEYS: Readonly<Record<TripOptions['kind'], readonly string[]>> = {
+  consecutive: ['kind', 'threshold', 'windowMs'],
+  'failures-in-window': ['kind', 'threshold', 'windowMs'],
+  'count-window': ['kind', 'size', ...RATE_KEYS],
+  'time-window': ['kind', 'windowMs', 'buckets', ...RATE_KEYS],
+  custom: ['kind', 'create'],
+};
+
 /**
  * Copies `input`, fills the defaults and validates every field. `field` is the path of the trip
  * options in the caller's object (e.g. `breaker.trip`), used to name bad fields in errors.
@@ -97,6 +109,7 @@ export function resolveTripOptions(input: TripOptions | undefined, field: string
   if (known === undefined) {
     throw invalidOption('type', `${field}.kind`, `one of ${KINDS.map((k) => `"${k}"`).join(', ')}`, kind);
   }
+  knownKeys(raw, TRIP_KEYS[known], field);
   const read = new Reader(raw, field);
   switch (known) {
     case 'consecutive':

@@ -4,7 +4,12 @@
  * Returns the error instead of throwing, since async entry points reject rather than throw.
  */
 import { type InvalidOptionError, invalidOption } from '../errors.ts';
-import { isPlainObject } from '../validate.ts';
+import { isPlainObject, unknownOption } from '../validate.ts';
+
+/** The keys of `run()`'s options. */
+export const RUN_KEYS: readonly string[] = ['signal', 'timeoutMs', 'fallback'];
+/** The keys of `call()`'s options. */
+export const CALL_KEYS: readonly string[] = ['signal', 'timeoutMs', 'fallback', 'transferList'];
 
 const MAX_MS = 2_147_483_647;
 
@@ -24,11 +29,16 @@ export function checkCall(
   work: unknown,
   workField: string,
   options: unknown,
+  keys: readonly string[] = RUN_KEYS,
 ): InvalidOptionError | undefined {
   if (typeof work !== 'function' && workField !== '')
     return invalidOption('type', workField, 'a function', work);
   if (options === undefined) return undefined;
   if (!isPlainObject(options)) return invalidOption('type', 'options', 'an object', options);
+  // A for-in over a small options object, not Object.keys(): no array per call.
+  for (const key in options) {
+    if (!keys.includes(key)) return unknownOption(options[key], key, keys, 'options');
+  }
   const { timeoutMs, signal, fallback, transferList } = options;
   if (timeoutMs !== undefined) {
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
@@ -41,12 +51,12 @@ export function checkCall(
   if (signal !== undefined && !isAbortSignal(signal)) {
     return invalidOption('type', 'options.signal', 'an AbortSignal', signal);
   }
-  if (
-    fallback !== undefined &&
-    typeof fallback !== 'function' &&
-    !(isPlainObject(fallback) && 'value' in fallback)
-  ) {
-    return invalidOption('type', 'options.fallback', 'a function or { value }', fallback);
+  if (fallback !== undefined && typeof fallback !== 'function') {
+    if (!isPlainObject(fallback) || !('value' in fallback))
+      return invalidOption('type', 'options.fallback', 'a function or { value }', fallback);
+    for (const key in fallback) {
+      if (key !== 'value') return unknownOption(fallback[key], key, ['value'], 'options.fallback');
+    }
   }
   if (transferList !== undefined && !Array.isArray(transferList)) {
     return invalidOption('type', 'options.transferList', 'an array', transferList);

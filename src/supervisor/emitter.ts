@@ -93,7 +93,14 @@ export class SafeEmitter {
         this.#refresh(event);
       }
       try {
-        (listener as (p: unknown) => void)(payload);
+        const r: unknown = (listener as (p: unknown) => unknown)(payload);
+        // An async listener's rejection is reported like a throw; left alone it would be an
+        // unhandled rejection, which ends the process.
+        if (r !== undefined && r !== null && typeof (r as { then?: unknown }).then === 'function') {
+          (r as PromiseLike<unknown>).then(undefined, (error: unknown) =>
+            this.#reportListenerError(event, payload, error),
+          );
+        }
       } catch (error) {
         this.#reportListenerError(event, payload, error);
       }

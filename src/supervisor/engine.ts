@@ -249,16 +249,13 @@ export class Engine {
   ignored(svc: ServiceRecord, gen: number, probe: boolean, error: unknown): void {
     this.#end(svc);
     const code = (error as { code?: unknown } | undefined)?.code;
-    if (code === ErrorCode.Aborted || code === ErrorCode.SupervisorClosed) svc.aborted++;
+    // Only the caller's own abort is an abort; a call given up by close() was rejected by it.
+    if (code === ErrorCode.Aborted) svc.aborted++;
     else svc.rejected++;
     if (svc.detached) return;
     // A probe returns its permit only within its own half-open period.
     if (probe && gen === svc.breaker.generation) core.recordIgnored(svc.breaker, true);
-    if (
-      code !== ErrorCode.Aborted &&
-      code !== ErrorCode.SupervisorClosed &&
-      this.emitter.listening.callRejected
-    ) {
+    if (code !== ErrorCode.Aborted && this.emitter.listening.callRejected) {
       this.emit('callRejected', {
         service: svc.name,
         at: this.clock.now(),

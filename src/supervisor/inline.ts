@@ -20,12 +20,13 @@ export type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 /** Passed to work that declares no signal parameter (it never reads it). */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+/**
+ * Whether a result that is not a native promise may be a thenable. Its `then` is never read here:
+ * a getter that throws must reject the call, not throw out of run() or leave it unsettled, so such
+ * results are adopted by `Promise.resolve`, which turns that throw into a rejection.
+ */
+function mayBeThenable(value: unknown): value is object {
+  return value !== null && (typeof value === 'object' || typeof value === 'function');
 }
 
 export function runInline<T>(
@@ -112,9 +113,9 @@ function settleThrown<T>(e: Engine, svc: ServiceRecord, gen: number, error: unkn
   }
 }
 
-/** A thenable that is not a native promise, or a plain value. */
+/** A result that is not a native promise: a plain value, or maybe a thenable. */
 function settleOther<T>(e: Engine, svc: ServiceRecord, gen: number, r: T | PromiseLike<T>): Promise<T> {
-  if (!isPromiseLike(r)) {
+  if (!mayBeThenable(r)) {
     e.succeeded(svc, gen, NOT_TIMED);
     return Promise.resolve(r);
   }
@@ -151,7 +152,7 @@ function runFast<T>(
   }
   let p: Promise<T>;
   if (r instanceof Promise) p = r;
-  else if (isPromiseLike(r)) p = Promise.resolve(r);
+  else if (mayBeThenable(r)) p = Promise.resolve(r);
   else {
     e.succeeded(svc, gen, start);
     return Promise.resolve(r);
@@ -207,9 +208,9 @@ function startWork<T>(call: InlineCall<T>, fn: Work<T>, signal: AbortSignal): vo
   }
   // Anonymous closures, not per-instance arrow fields: transpilers that keep function names wrap
   // each named function they create in a defineProperty call, which costs more than the call.
-  if (isPromiseLike(r)) {
-    r.then(
-      (value) => call.onValue(value),
+  if (mayBeThenable(r)) {
+    (r instanceof Promise ? r : Promise.resolve(r)).then(
+      (value: T) => call.onValue(value),
       (error: unknown) => call.onError(error),
     );
   } else call.onValue(r);

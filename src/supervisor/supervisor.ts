@@ -34,15 +34,14 @@ import type {
   SupervisorOptions,
   SupervisorSnapshot,
 } from '../types.ts';
-import { boolOption, intOption, objectOption } from '../validate.ts';
-import { checkCall } from './call-options.ts';
+import { CALL_KEYS, checkCall } from './call-options.ts';
 import { Engine, NO_FALLBACK } from './engine.ts';
 import { runInline, runPlain, runTimed, type Work } from './inline.ts';
 import { createServiceProxy, type ServiceProxy } from './proxy.ts';
 import { rejectLater } from './reject-later.ts';
 import { ServiceRecord } from './service.ts';
-import { applySnapshot, takeSnapshot } from './snapshot.ts';
-import { resolveSupervisorOptions } from './supervisor-options.ts';
+import { restoreRecord, takeSnapshot } from './snapshot.ts';
+import { resolveCloseOptions, resolveSupervisorOptions } from './supervisor-options.ts';
 
 export interface CloseOptions {
   /** Let running (and, for pools, queued) calls finish first. @default false */
@@ -108,12 +107,20 @@ export class Supervisor implements AsyncDisposable {
         ? undefined
         : createPoolExecutor(name, poolOptions, { clock: e.clock, logger: e.logger });
     const svc = new ServiceRecord(name, resolved, breaker, executor);
-    this.#services.set(name, svc);
     const saved = this.#restore.get(name);
+    let restored: core.Transition | null = null;
     if (saved !== undefined) {
-      this.#restore.delete(name);
-      applySnapshot(e, svc, saved, now);
+      try {
+        restored = restoreRecord(svc, saved, now, `options.restore.services.${name}`);
+      } catch (error) {
+        // Nothing half-registered: the name stays free and the saved state stays for a retry.
+        void executor?.close({ drain: false, timeoutMs: 0 });
+        throw error;
+      }
     }
+    this.#services.set(name, svc);
+    if (saved !== undefined) this.#restore.delete(name);
+    if (restored !== null) e.apply(svc, restored);
     e.emit('registered', { service: name, at: now, state: breaker.state });
     return this;
   }
@@ -219,11 +226,11 @@ export class Supervisor implements AsyncDisposable {
     args: readonly unknown[] = [],
     options?: CallOptions<R>,
   ): Promise<R> {
-    if (typeof handler !== 'string' || !Array.isArray(args) || options !== undefined) {
-      if (typeof handler !== 'string')
-        return rejectLater(invalidOption('type', 'handler', 'a string', handler));
+    if (typeof handler !== 'string' || handler === '' || !Array.isArray(args) || options !== undefined) {
+      if (typeof handler !== 'string' || handler === '')
+        return rejectLater(invalidOption('type', 'handler', 'a non-empty string', handler));
       if (!Array.isArray(args)) return rejectLater(invalidOption('type', 'args', 'an array', args));
-      const invalid = checkCall(undefined, '', options);
+      const invalid = checkCall(undefined, '', options, CALL_KEYS);
       if (invalid !== undefined) return rejectLater(invalid);
     }
     const svc = this.#services.get(name);
@@ -296,7 +303,7 @@ export class Supervisor implements AsyncDisposable {
   allMetrics(): Record<string, ServiceMetrics> {
     const now = this.#engine.clock.now();
     const out: Record<string, ServiceMetrics> = {};
-    for (const [name, svc] of this.#services) out[name] = svc.metrics(now);
+    for (const [name, svc] of this.#services) setOwn(out, name, svc.metrics(now));
     return out;
   }
 
@@ -307,7 +314,7 @@ export class Supervisor implements AsyncDisposable {
     let healthy = 0;
     for (const [name, svc] of this.#services) {
       const h = svc.health(now);
-      services[name] = h;
+      setOwn(services, name, h);
       if (h.healthy) healthy++;
     }
     const n = this.#services.size;
@@ -375,8 +382,15 @@ export class Supervisor implements AsyncDisposable {
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing === undefined) {
+      let o: { drain: boolean; timeoutMs: number };
+      try {
+        o = resolveCloseOptions(options);
+      } catch (error) {
+        // Refused before anything changed: the supervisor stays open and a later close() works.
+        return rejectLater(error);
+      }
       this.#plain = false;
-      this.#closing = this.#close(options);
+      this.#closing = this.#close(o.drain, o.timeoutMs);
     }
     return this.#closing;
   }
@@ -385,10 +399,7 @@ export class Supervisor implements AsyncDisposable {
     await this.close();
   }
 
-  async #close(options: CloseOptions): Promise<void> {
-    const o = objectOption(options, 'options') ?? {};
-    const drain = boolOption(o.drain, 'options.drain', false);
-    const timeoutMs = intOption(o.timeoutMs, 'options.timeoutMs', 30_000, 0);
+  async #close(drain: boolean, timeoutMs: number): Promise<void> {
     const e = this.#engine;
     const pools = [...this.#services.values()].flatMap((s) => (s.executor === undefined ? [] : [s.executor]));
     if (drain && timeoutMs > 0) {
@@ -463,6 +474,11 @@ function takesNoSignal(svc: ServiceRecord, fn: unknown): boolean {
   if (typeof fn !== 'function' || fn.length !== 0) return false;
   svc.plainFn = fn;
   return true;
+}
+
+/** `out[key] = value` that also works for a key like `__proto__` (an assignment would set the prototype). */
+function setOwn<V>(out: Record<string, V>, key: string, value: V): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function toResult<T>(p: Promise<T>): Promise<Result<T>> {

@@ -20,6 +20,13 @@ interface Entry extends ScheduledTask {
   fn: () => void;
 }
 
+/**
+ * Longest delay one clock timer is armed for. Node's timers take at most 2^31-1 ms and turn a
+ * longer delay into 1 ms (with a TimeoutOverflowWarning): a due time further away is reached in
+ * steps of this length, each step a single timer that finds nothing due and re-arms.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export class Scheduler {
   readonly #clock: Clock;
   readonly #heap: Entry[] = [];
@@ -96,7 +103,8 @@ export class Scheduler {
     if (this.#timer !== undefined && this.#timerAt === top.at) return;
     this.#disarm();
     this.#timerAt = top.at;
-    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.max(0, top.at - this.#clock.now()));
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, top.at - this.#clock.now()));
+    this.#timer = this.#clock.setTimeout(this.#onTimer, delay);
   }
 
   #disarm(): void {

@@ -68,7 +68,8 @@ describe('Supervisor.close() with pool calls (scenario 15)', () => {
     expect(events).toEqual([]);
     expect(sup.metrics('pooled')).toMatchObject({
       failedRequests: 0,
-      abortedRequests: 2,
+      abortedRequests: 0,
+      rejectedRequests: 2,
       inFlight: 0,
       pool: { threads: 0 },
     });

@@ -127,7 +127,12 @@ describe('the timed hot path (default call timeout, work without a signal)', () 
     await sup.close();
     await flushMicrotasks();
     expect(codeOf(errorOf(call))).toBe('ERR_SUPERVISOR_CLOSED');
-    expect(sup.metrics(S)).toMatchObject({ abortedRequests: 1, failedRequests: 0, inFlight: 0 });
+    expect(sup.metrics(S)).toMatchObject({
+      abortedRequests: 0,
+      rejectedRequests: 1,
+      failedRequests: 0,
+      inFlight: 0,
+    });
   });
 });
 

@@ -92,7 +92,12 @@ describe('close()', () => {
     expect(codeOf(errorOf(noTimeout))).toBe('ERR_SUPERVISOR_CLOSED');
     expect(workSignal?.aborted).toBe(true);
     expect(codeOf(workSignal?.reason)).toBe('ERR_SUPERVISOR_CLOSED');
-    expect(sup.metrics(S)).toMatchObject({ abortedRequests: 2, failedRequests: 0, inFlight: 0 });
+    expect(sup.metrics(S)).toMatchObject({
+      abortedRequests: 0,
+      rejectedRequests: 2,
+      failedRequests: 0,
+      inFlight: 0,
+    });
     expect(clock.pendingTimers).toBe(0);
   });
 

@@ -311,7 +311,7 @@ describe('new Supervisor(options): invalid options', () => {
     await expect(sup.close({ timeoutMs: -1 })).rejects.toMatchObject({
       name: 'RangeError',
       code: 'ERR_INVALID_OPTION',
-      message: 'options.timeoutMs must be an integer >= 0, got -1',
+      message: 'options.timeoutMs must be an integer between 0 and 2147483647, got -1',
     });
   });
 });

@@ -255,7 +255,7 @@ describe('restore', () => {
         },
       },
       TypeError,
-      'options.restore.services.svc.generation must be a finite number, got "1"',
+      'options.restore.services.svc.generation must be an integer, got "1"',
     ],
     [
       'no counters',
