@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, Supervisor } from '../../src/index.ts';
 import type { Clock } from '../../src/time/clock.ts';
-import type { SupervisorSnapshot, TripPolicy } from '../../src/types.ts';
+import type { SupervisorSnapshot, TripPolicy } from '../../src/index.ts';
 import { failing } from './helpers.ts';
 
 const S = 'svc';
