@@ -4,9 +4,9 @@
  * and generations near 2^53 are refused (an increment there stops changing the number).
  */
 import { describe, expect, it } from 'vitest';
+import type { SupervisorSnapshot, TripPolicy } from '../../src/index.ts';
 import { ManualClock, Supervisor } from '../../src/index.ts';
 import type { Clock } from '../../src/time/clock.ts';
-import type { SupervisorSnapshot, TripPolicy } from '../../src/index.ts';
 import { failing } from './helpers.ts';
 
 const S = 'svc';
