@@ -24,6 +24,13 @@ export function formatRatio(x: number): string {
   return `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}x`;
 }
 
+/** Milliseconds: `0.67 ms`, `8.4 ms`, `1043 ms`. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  const abs = Math.abs(ms);
+  return `${abs >= 100 ? ms.toFixed(0) : abs >= 10 ? ms.toFixed(1) : ms.toFixed(2)} ms`;
+}
+
 /** `812 B`, `1.5 KB`, `3.2 MB` (binary units). */
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes)) return String(bytes);

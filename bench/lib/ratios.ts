@@ -14,17 +14,41 @@ export const RATIO_KEYS = [
   'fallback_vs_opossum',
   'worker_vs_piscina_1',
   'worker_vs_piscina_1000',
+  'worker_vs_raw_postmessage',
   'batched_vs_piscina_1000',
   'batched_vs_raw_postmessage',
   'failure_cost_100k_vs_100',
   'bytes_per_idle_breaker',
   'timers_for_100k_breakers',
+  'http_healthy_vs_cockatiel',
+  'http_heavy_real_vs_cockatiel',
+  'http_heavy_loop_p99_ms',
+  'http_false_worker_crashes',
+  'http_outage_trip_ms',
+  'http_outage_fallback_p50_ms',
+  'http_outage_upstream_excess',
 ] as const;
 
 export type RatioKey = (typeof RATIO_KEYS)[number];
 
 /** The `ratios` object of latest.json: exactly the keys above. */
 export type Ratios = { [K in RatioKey]: number | null };
+
+/** What a figure counts: a ratio (`1.85x`), bytes, milliseconds (keys ending in `_ms`) or a count. */
+export type FigureUnit = 'ratio' | 'bytes' | 'ms' | 'count';
+
+const COUNT_KEYS: readonly RatioKey[] = [
+  'timers_for_100k_breakers',
+  'http_false_worker_crashes',
+  'http_outage_upstream_excess',
+];
+
+export function unitOf(key: RatioKey): FigureUnit {
+  if (key === 'bytes_per_idle_breaker') return 'bytes';
+  if (key.endsWith('_ms')) return 'ms';
+  if (COUNT_KEYS.includes(key)) return 'count';
+  return 'ratio';
+}
 
 /** One headline figure with the spread of its rounds and what was compared. */
 export interface RatioFigure {

@@ -4,8 +4,8 @@
  */
 import { checkGoals, formatTarget, type GoalResult } from '../goals.ts';
 import type { Machine } from './env.ts';
-import { formatBytes, formatRatio, mdTable } from './format.ts';
-import { buildRatios, RATIO_KEYS, type RatioFigure, type RatioKey, type Ratios } from './ratios.ts';
+import { formatBytes, formatMs, formatRatio, mdTable } from './format.ts';
+import { buildRatios, RATIO_KEYS, type RatioFigure, type RatioKey, type Ratios, unitOf } from './ratios.ts';
 import type { ScenarioResult } from './scenario.ts';
 
 export interface RunInfo {
@@ -94,12 +94,19 @@ function sig(n: number): number {
   return Number.isFinite(n) ? Number(n.toPrecision(4)) : n;
 }
 
-/** A headline figure as text: ratios as `1.85x`, bytes as `412 B`, timers as a count. */
+/** A headline figure as text: ratios as `1.85x`, bytes as `412 B`, `_ms` keys as `8.4 ms`, counts as is. */
 export function formatFigure(key: RatioKey, value: number | null): string {
   if (value === null) return 'n/a';
-  if (key === 'bytes_per_idle_breaker') return formatBytes(value);
-  if (key === 'timers_for_100k_breakers') return String(value);
-  return formatRatio(value);
+  switch (unitOf(key)) {
+    case 'bytes':
+      return formatBytes(value);
+    case 'ms':
+      return formatMs(value);
+    case 'count':
+      return String(value);
+    case 'ratio':
+      return formatRatio(value);
+  }
 }
 
 /** The goals table (also pasted into the README). */

@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { checkGoals, failedGoals, formatTarget, GOALS } from '../../bench/goals.ts';
 import { parseBenchArgs } from '../../bench/lib/cli.ts';
 import { commandLine } from '../../bench/lib/env.ts';
-import { formatBytes, formatNs, formatOps, formatRatio, mdTable } from '../../bench/lib/format.ts';
-import { buildRatios, RATIO_KEYS, type Ratios } from '../../bench/lib/ratios.ts';
+import { formatBytes, formatMs, formatNs, formatOps, formatRatio, mdTable } from '../../bench/lib/format.ts';
+import { buildRatios, RATIO_KEYS, type Ratios, unitOf } from '../../bench/lib/ratios.ts';
 import { README_END, README_START, replaceReadmeBlock } from '../../bench/lib/readme.ts';
-import { buildResult, busy, type RunInfo, renderMarkdown } from '../../bench/lib/report.ts';
+import { buildResult, busy, formatFigure, type RunInfo, renderMarkdown } from '../../bench/lib/report.ts';
 import type { ScenarioResult } from '../../bench/lib/scenario.ts';
 import {
   median,
@@ -31,11 +31,19 @@ const ALL_KEYS = [
   'fallback_vs_opossum',
   'worker_vs_piscina_1',
   'worker_vs_piscina_1000',
+  'worker_vs_raw_postmessage',
   'batched_vs_piscina_1000',
   'batched_vs_raw_postmessage',
   'failure_cost_100k_vs_100',
   'bytes_per_idle_breaker',
   'timers_for_100k_breakers',
+  'http_healthy_vs_cockatiel',
+  'http_heavy_real_vs_cockatiel',
+  'http_heavy_loop_p99_ms',
+  'http_false_worker_crashes',
+  'http_outage_trip_ms',
+  'http_outage_fallback_p50_ms',
+  'http_outage_upstream_excess',
 ];
 
 describe('statistics', () => {
@@ -92,6 +100,20 @@ describe('formatting', () => {
     expect(formatRatio(12.34)).toBe('12.3x');
     expect(formatBytes(812)).toBe('812 B');
     expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatMs(0.674)).toBe('0.67 ms');
+    expect(formatMs(23.04)).toBe('23.0 ms');
+    expect(formatMs(1043.4)).toBe('1043 ms');
+  });
+
+  it('formats each headline figure in its unit', () => {
+    expect(unitOf('inline_vs_cockatiel')).toBe('ratio');
+    expect(unitOf('bytes_per_idle_breaker')).toBe('bytes');
+    expect(unitOf('http_heavy_loop_p99_ms')).toBe('ms');
+    expect(unitOf('http_false_worker_crashes')).toBe('count');
+    expect(formatFigure('worker_vs_piscina_1000', 12.34)).toBe('12.3x');
+    expect(formatFigure('http_heavy_loop_p99_ms', 8.4)).toBe('8.40 ms');
+    expect(formatFigure('http_outage_upstream_excess', -5)).toBe('-5');
+    expect(formatFigure('http_outage_trip_ms', null)).toBe('n/a');
   });
 
   it('renders a Markdown table and escapes pipes', () => {
@@ -144,11 +166,65 @@ describe('goals', () => {
     ]);
   });
 
-  it('never fails --check on an aim (batched vs the raw postMessage floor)', () => {
-    const results = checkGoals(ratiosWith({ batched_vs_raw_postmessage: 0.1 }));
-    const aim = results.find((r) => r.goal.key === 'batched_vs_raw_postmessage')!;
-    expect(aim.verdict).toBe('miss');
+  it('never fails --check on an aim (fractions of the raw postMessage floor)', () => {
+    const results = checkGoals(
+      ratiosWith({ batched_vs_raw_postmessage: 0.1, worker_vs_raw_postmessage: 0.2 }),
+    );
+    for (const key of ['batched_vs_raw_postmessage', 'worker_vs_raw_postmessage']) {
+      expect(results.find((r) => r.goal.key === key)!.verdict).toBe('miss');
+    }
     expect(failedGoals(results)).toEqual([]);
+  });
+
+  it('holds the worker goals of the default configuration: 0.95x at 1, 10x at 1,000 in flight', () => {
+    const verdict = (values: Partial<Ratios>) =>
+      Object.fromEntries(checkGoals(ratiosWith(values)).map((r) => [r.goal.key, r.verdict]));
+    expect(verdict({ worker_vs_piscina_1: 0.95, worker_vs_piscina_1000: 10 })).toMatchObject({
+      worker_vs_piscina_1: 'pass',
+      worker_vs_piscina_1000: 'pass',
+    });
+    // The old 0.95x at 1,000 in flight is a miss now.
+    expect(verdict({ worker_vs_piscina_1: 0.94, worker_vs_piscina_1000: 9.9 })).toMatchObject({
+      worker_vs_piscina_1: 'miss',
+      worker_vs_piscina_1000: 'miss',
+    });
+    expect(verdict({ batched_vs_piscina_1000: 4.9 }).batched_vs_piscina_1000).toBe('miss');
+  });
+
+  it('judges the end-to-end goals: ratios, milliseconds and counts', () => {
+    const pass = checkGoals(
+      ratiosWith({
+        http_healthy_vs_cockatiel: 1,
+        http_heavy_real_vs_cockatiel: 1.2,
+        http_heavy_loop_p99_ms: 100,
+        http_false_worker_crashes: 0,
+        http_outage_trip_ms: 1_100,
+        http_outage_fallback_p50_ms: 0.7,
+        http_outage_upstream_excess: -3,
+      }),
+    );
+    expect(failedGoals(pass)).toEqual([]);
+    expect(pass.filter((r) => r.goal.key.startsWith('http_')).every((r) => r.verdict === 'pass')).toBe(true);
+    const miss = checkGoals(
+      ratiosWith({
+        http_healthy_vs_cockatiel: 0.77,
+        http_heavy_real_vs_cockatiel: 0.47,
+        http_heavy_loop_p99_ms: 101,
+        http_false_worker_crashes: 15,
+        http_outage_trip_ms: 2_500,
+        http_outage_fallback_p50_ms: 12,
+        http_outage_upstream_excess: 1,
+      }),
+    );
+    expect(failedGoals(miss).map((r) => r.goal.key)).toEqual([
+      'http_healthy_vs_cockatiel',
+      'http_heavy_real_vs_cockatiel',
+      'http_heavy_loop_p99_ms',
+      'http_false_worker_crashes',
+      'http_outage_trip_ms',
+      'http_outage_fallback_p50_ms',
+      'http_outage_upstream_excess',
+    ]);
   });
 
   it('treats a non-finite figure as not measured', () => {
@@ -162,6 +238,9 @@ describe('goals', () => {
     expect(t('failure_cost_100k_vs_100')).toBe('≤1.5x');
     expect(t('bytes_per_idle_breaker')).toBe('≤1024 B');
     expect(t('timers_for_100k_breakers')).toBe('≤1');
+    expect(t('worker_vs_piscina_1000')).toBe('≥10x');
+    expect(t('http_heavy_loop_p99_ms')).toBe('≤100 ms');
+    expect(t('http_false_worker_crashes')).toBe('≤0');
   });
 });
 
@@ -203,6 +282,10 @@ describe('result JSON and report', () => {
     scenario('many-services', {
       bytes_per_idle_breaker: { value: 600.4, min: 600.4, max: 600.4, detail: 'heap' },
     }),
+    scenario('http', {
+      http_heavy_loop_p99_ms: { value: 23, min: 8, max: 140, detail: 'loop p99' },
+      http_false_worker_crashes: { value: 15, min: 15, max: 15, detail: 'crashes' },
+    }),
   ];
   const result = buildResult(info, results);
 
@@ -213,7 +296,7 @@ describe('result JSON and report', () => {
     expect(result.machine.cpus).toEqual({ model: 'Test CPU', count: 2 });
     expect(result.git).toBe('abc123 (uncommitted)');
     expect(result.command).toBe('npm run bench -- --quick');
-    expect(result.scenariosRun).toEqual(['inline', 'many-services']);
+    expect(result.scenariosRun).toEqual(['inline', 'many-services', 'http']);
     expect(Object.keys(result.ratios)).toEqual(ALL_KEYS);
     expect(result.ratios.inline_vs_cockatiel).toBe(1.812);
     expect(result.ratios.bytes_per_idle_breaker).toBe(600.4);
@@ -252,6 +335,10 @@ describe('result JSON and report', () => {
     expect(md).toMatch(/\| `inline_vs_cockatiel` \|[^\n]*\| ≥1\.67x \| 1\.81x \(1\.20x–2\.40x\) \| pass \|/);
     expect(md).toMatch(/\| `worker_vs_piscina_1` \|[^\n]*\| n\/a \| n\/a \|/);
     expect(md).toMatch(/\| `bytes_per_idle_breaker` \|[^\n]*\| 600 B \| pass \|/);
+    expect(md).toMatch(
+      /\| `http_heavy_loop_p99_ms` \|[^\n]*\| ≤100 ms \| 23\.0 ms \(8\.00 ms–140 ms\) \| pass \|/,
+    );
+    expect(md).toMatch(/\| `http_false_worker_crashes` \|[^\n]*\| ≤0 \| 15 \| \*\*MISS\*\* \|/);
     expect(md).toContain('## inline: inline title');
     expect(md).toContain('![c](inline.svg)');
     expect(md).toContain('load average (1 min) at start / end: 0.50 / 0.60');
