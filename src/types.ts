@@ -29,7 +29,9 @@ export type TransitionReason =
   /** `reset()`, `forceOpen()` or `disable()` */
   | 'manual'
   /** a snapshot was restored and the breaker's recovery time had passed while it was down */
-  | 'restore';
+  | 'restore'
+  /** fleet mode: the change came from another node (or a fleet-wide operator command) */
+  | 'fleet';
 
 /** How the open period grows when a breaker re-opens without having closed in between. */
 export type BackoffOptions =

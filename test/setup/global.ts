@@ -1,9 +1,9 @@
 /**
  * Global test set-up. System packages that some suites need (Debian `chromium` for the dashboard
- * test, `prometheus` for `promtool test rules`) are installed here when missing and we run as root;
+ * test, `prometheus` for `promtool test rules`, `redis-server` for fleet mode) are installed here when missing and we run as root;
  * otherwise the suites that need them fail with a message that says what to install.
  *
- * Idempotent and fast: when every binary is already there it only stats two files.
+ * Idempotent and fast: when every binary is already there it only stats a few files.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +19,7 @@ interface SystemPackage {
 export const SYSTEM_PACKAGES: readonly SystemPackage[] = [
   { name: 'chromium', binary: '/usr/bin/chromium', neededBy: 'test/http/dashboard.test.ts' },
   { name: 'prometheus', binary: '/usr/bin/promtool', neededBy: 'test/http/alerts.test.ts' },
+  { name: 'redis-server', binary: '/usr/bin/redis-server', neededBy: 'test/fleet/*.test.ts' },
 ];
 
 function log(line: string): void {

@@ -1,0 +1,370 @@
+/**
+ * One service's side of the fleet protocol: what this node knows of the shared state, the writes
+ * its local transitions cause, the gate before half-open and the probe lease. Every Redis command
+ * here is fire-and-forget from the supervisor's point of view: the supervisor calls in
+ * synchronously, and a reply (or a failure) is handled when it comes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FleetConnection } from './connection.ts';
+import { script } from './connection.ts';
+import type { ResolvedFleetOptions } from './options.ts';
+import { isNewer, parseReply, type Seen, type ServiceKeys, type Shared, sameSeen } from './protocol.ts';
+import { ACQUIRE, READ, RELEASE, RENEW, UPDATE } from './scripts.ts';
+import type { FleetCommand, FleetHost, FleetServiceView, LocalTransition, SharedState } from './types.ts';
+
+const readScript = script(READ);
+const updateScript = script(UPDATE);
+const acquireScript = script(ACQUIRE);
+const renewScript = script(RENEW);
+const releaseScript = script(RELEASE);
+
+/** Counters shared by every link of one fleet. */
+export interface FleetStats {
+  published: number;
+  adopted: number;
+  leaseWins: number;
+  staleWrites: number;
+}
+
+/** What a link needs from its fleet. */
+export interface LinkContext {
+  readonly o: ResolvedFleetOptions;
+  readonly conn: FleetConnection;
+  readonly host: FleetHost;
+  readonly stats: FleetStats;
+  readonly channel: string;
+  /** Redis answers and the shared state was re-read since the last failure. */
+  healthy(): boolean;
+}
+
+/** Local reasons for an open that the fleet should hear about (a manual one has its own command). */
+const TRIPS: ReadonlySet<string> = new Set([
+  'failure-threshold',
+  'failure-rate',
+  'slow-call-rate',
+  'probe-failed',
+  'half-open-timeout',
+]);
+
+const COMMAND_STATES: Record<FleetCommand, SharedState> = {
+  reset: 'closed',
+  'force-open': 'forced-open',
+  disable: 'disabled',
+};
+
+interface Lease {
+  readonly token: string;
+  /** The open this lease probes. */
+  readonly seen: Seen;
+  readonly renew: NodeJS.Timeout;
+}
+
+export class ServiceLink {
+  readonly name: string;
+  readonly #ctx: LinkContext;
+  readonly #keys: ServiceKeys;
+  /** `(epoch, v)` of the last shared state adopted or written. */
+  #seen: Seen | undefined;
+  #shared: Shared | undefined;
+  /** A local change the fleet has not heard of (Redis was down): reconciled by the next sync(). */
+  pending = false;
+  /** An operator command that could not be written yet. */
+  #pendingCommand: FleetCommand | undefined;
+  #lease: Lease | undefined;
+  #acquiring = false;
+  #retry: NodeJS.Timeout | undefined;
+  /** The gate said no: this link owes the host a release() (lease won, or the fleet degraded). */
+  #waiting = false;
+
+  constructor(name: string, keys: ServiceKeys, ctx: LinkContext) {
+    this.name = name;
+    this.#keys = keys;
+    this.#ctx = ctx;
+  }
+
+  /** The shared state as this node knows it (for status and tests). */
+  get shared(): Shared | undefined {
+    return this.#shared;
+  }
+
+  get holdsLease(): boolean {
+    return this.#lease !== undefined;
+  }
+
+  // ------------------------------------------------------------------ sync
+
+  /** Re-reads the shared state ((re)connect) and reconciles it with what happened locally. */
+  async sync(): Promise<void> {
+    const r = parseReply(await this.#ctx.conn.eval(readScript, [this.#keys.state], []));
+    const view = this.#ctx.host.view(this.name);
+    if (view === undefined) return;
+    const pending = this.pending;
+    this.pending = false;
+    const command = this.#pendingCommand;
+    if (command !== undefined) {
+      this.#pendingCommand = undefined;
+      this.#write('command', COMMAND_STATES[command], 'manual', undefined, '');
+      return;
+    }
+    if (r.tag === 'none') {
+      // No history in Redis (first use, or a Redis that lost its data): report a local trip.
+      this.#seen = undefined;
+      this.#shared = undefined;
+      if (view.state === 'open' && TRIPS.has(view.reason ?? '')) this.#trip(view);
+      return;
+    }
+    if (pending && sameSeen(r, this.#seen)) {
+      // The fleet did not move while this node was cut off: tell it what the node learnt alone.
+      if (view.state === 'open' && TRIPS.has(view.reason ?? '') && r.state === 'closed')
+        return this.#trip(view);
+      if (view.state === 'closed' && view.reason === 'probes-succeeded' && r.state === 'open') {
+        this.#write('settle', 'closed', 'probes-succeeded', r, '');
+        return;
+      }
+      this.#adopt(r, true);
+      return;
+    }
+    this.#adopt(r, pending);
+  }
+
+  // ------------------------------------------------------------------ from the supervisor
+
+  /** The gate before open -> half-open: only the lease holder probes an open shared fleet-wide. */
+  gate(): boolean {
+    if (!this.#ctx.healthy() || this.#shared?.state !== 'open') return true;
+    if (this.#lease !== undefined && sameSeen(this.#lease.seen, this.#seen)) return true;
+    this.#waiting = true;
+    this.#acquire();
+    return false;
+  }
+
+  /** A committed local transition. */
+  local(t: LocalTransition): void {
+    const lease = t.from === 'half-open' ? this.#endLease() : undefined;
+    const ours = t.reason !== 'fleet' && t.reason !== 'manual' && t.reason !== 'restore';
+    if (!ours || t.to === 'half-open') {
+      if (lease !== undefined) this.#release(lease.token);
+      return;
+    }
+    if (!this.#ctx.healthy()) {
+      this.pending = true;
+      return;
+    }
+    if (t.from === 'half-open' && this.#shared?.state === 'open' && this.#seen !== undefined) {
+      // The end of a probe period of the fleet-wide open: its outcome is everyone's.
+      this.#write('settle', t.to === 'closed' ? 'closed' : 'open', t.reason, this.#seen, lease?.token ?? '');
+      return;
+    }
+    if (lease !== undefined) this.#release(lease.token);
+    const view = this.#ctx.host.view(this.name);
+    if (t.to === 'open' && view !== undefined) this.#trip(view);
+  }
+
+  /** A fleet-wide operator command; written when Redis answers (now or at the next sync). */
+  command(command: FleetCommand): void {
+    this.#endLease();
+    if (!this.#ctx.healthy()) {
+      this.#pendingCommand = command;
+      return;
+    }
+    this.#write('command', COMMAND_STATES[command], 'manual', undefined, '');
+  }
+
+  /** A message from another node. */
+  message(m: Shared): void {
+    this.#adopt(m, false);
+  }
+
+  /** The fleet degraded: stop waiting for Redis; a breaker held at the gate decides alone. */
+  degraded(): void {
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    this.#acquiring = false;
+    if (this.#waiting) {
+      this.#waiting = false;
+      this.#ctx.host.release(this.name);
+    }
+  }
+
+  /** Stops timers and gives a held lease back (bounded). */
+  async close(): Promise<void> {
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    this.#waiting = false;
+    const lease = this.#endLease();
+    if (lease !== undefined && this.#ctx.conn.up) {
+      await this.#ctx.conn.eval(releaseScript, [this.#keys.lease], [lease.token]).catch(() => {});
+    }
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  #trip(view: FleetServiceView): void {
+    this.#write('trip', 'open', view.reason ?? 'failure-threshold', this.#seen, '');
+  }
+
+  #write(op: string, target: SharedState, reason: string, base: Seen | undefined, token: string): void {
+    const { o, conn, channel } = this.#ctx;
+    const b = this.#ctx.host.view(this.name)?.backoff ?? {
+      openMs: 30_000,
+      factor: 1,
+      maxMs: 30_000,
+      jitter: 0,
+    };
+    const args = [
+      op,
+      base?.epoch ?? '',
+      base?.v ?? 0,
+      target,
+      o.node,
+      reason,
+      token,
+      b.openMs,
+      b.factor,
+      b.maxMs,
+      b.jitter * Math.random(),
+      o.quorum.nodes,
+      o.quorum.windowMs,
+      channel,
+      this.name,
+    ];
+    const k = this.#keys;
+    conn.eval(updateScript, [k.state, k.lease, k.trips], args).then(
+      (raw) => {
+        const r = parseReply(raw);
+        if (r.tag === 'ok') {
+          this.#ctx.stats.published++;
+          this.#know(r);
+        } else if (r.tag === 'noted') {
+          this.#know(r);
+        } else {
+          // Another node (or an operator) changed the state first: the write was based on the past.
+          this.#ctx.stats.staleWrites++;
+          this.#adopt(r, true);
+        }
+      },
+      () => {
+        // Redis failed under the write: the connection reports it; the next sync reconciles.
+        if (op === 'command') this.#pendingCommand ??= commandOf(target);
+        else this.pending = true;
+      },
+    );
+  }
+
+  /** Records a state this node wrote itself (no local change: the supervisor is already there). */
+  #know(s: Shared): void {
+    if (!isNewer(s, this.#seen)) return;
+    this.#seen = { epoch: s.epoch, v: s.v };
+    this.#shared = s;
+  }
+
+  /** Adopts a shared state if it is newer than what this node saw (or always, when `force`). */
+  #adopt(s: Shared, force: boolean): void {
+    const newer = isNewer(s, this.#seen);
+    if (!newer && !force) return;
+    if (newer) {
+      this.#seen = { epoch: s.epoch, v: s.v };
+      this.#shared = s;
+    }
+    if (this.#lease !== undefined && !sameSeen(this.#lease.seen, this.#seen)) this.#endLease();
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    this.#waiting = false;
+    if (s.origin !== this.#ctx.o.node) this.#ctx.stats.adopted++;
+    this.#ctx.host.adopt(
+      this.name,
+      { state: s.state, remainingMs: s.remainingMs, reopens: s.reopens, origin: s.origin },
+      s.reason === 'manual',
+    );
+  }
+
+  // ------------------------------------------------------------------ the probe lease
+
+  #acquire(): void {
+    const base = this.#seen;
+    if (this.#acquiring || this.#retry !== undefined || base === undefined) return;
+    this.#acquiring = true;
+    const token = randomUUID();
+    const { conn, o } = this.#ctx;
+    conn
+      .eval(acquireScript, [this.#keys.state, this.#keys.lease], [token, o.leaseMs, base.epoch, base.v])
+      .then(
+        (raw) => {
+          this.#acquiring = false;
+          const r = parseReply(raw);
+          switch (r.tag) {
+            case 'won':
+              this.#won(token, base);
+              return;
+            case 'wait':
+              this.#retryIn(r.remainingMs + 1);
+              return;
+            case 'held':
+              this.#retryIn(r.extra > 0 ? r.extra + 1 : 5);
+              return;
+            default:
+              // The shared state moved on without this node hearing of it (a lost message).
+              this.#adopt(r, true);
+              if (r.state === 'open' && this.#waiting) this.#retryIn(r.remainingMs + 1);
+          }
+        },
+        () => {
+          this.#acquiring = false; // the connection reports the failure; degraded() releases the gate
+        },
+      );
+  }
+
+  #won(token: string, base: Seen): void {
+    if (!this.#waiting || !sameSeen(base, this.#seen) || !this.#ctx.healthy()) {
+      this.#release(token); // the state moved while we asked: this lease probes nothing
+      return;
+    }
+    this.#ctx.stats.leaseWins++;
+    const renew = setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#ctx.o.leaseMs / 3)));
+    renew.unref();
+    this.#lease = { token, seen: base, renew };
+    this.#waiting = false;
+    this.#ctx.host.release(this.name);
+    if (this.#ctx.host.view(this.name)?.state !== 'half-open') this.#release(this.#endLease()?.token);
+  }
+
+  #renew(): void {
+    const lease = this.#lease;
+    if (lease === undefined) return;
+    this.#ctx.conn.eval(renewScript, [this.#keys.lease], [lease.token, this.#ctx.o.leaseMs]).then(
+      (ok) => {
+        // Lost (it expired while Redis was unreachable): the probes finish; their outcome is still
+        // written against the open they probed, and rejected if someone else settled it first.
+        if (ok !== 1 && this.#lease === lease) clearInterval(this.#endLease()?.renew);
+      },
+      () => {},
+    );
+  }
+
+  #retryIn(ms: number): void {
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (this.#waiting && this.#ctx.healthy()) this.#acquire();
+    }, ms);
+    this.#retry.unref();
+  }
+
+  /** Forgets the held lease (stops renewing) and returns it, for a settle or a release. */
+  #endLease(): Lease | undefined {
+    const lease = this.#lease;
+    if (lease === undefined) return undefined;
+    clearInterval(lease.renew);
+    this.#lease = undefined;
+    return lease;
+  }
+
+  #release(token: string | undefined): void {
+    if (token === undefined || !this.#ctx.conn.up) return;
+    this.#ctx.conn.eval(releaseScript, [this.#keys.lease], [token]).catch(() => {});
+  }
+}
+
+function commandOf(target: SharedState): FleetCommand {
+  return target === 'closed' ? 'reset' : target === 'forced-open' ? 'force-open' : 'disable';
+}
