@@ -2,8 +2,11 @@
  * Options are resolved once (p-queue's habit): copied, defaults filled, validated with messages
  * that name the field. The caller's objects are never mutated or kept.
  */
+
+import type { ResolvedBackoff, ResolvedBreakerOptions } from './core/config.ts';
+import { DEFAULTS, MAX_MS } from './defaults.ts';
 import { invalidOption } from './errors.ts';
-import { type ResolvedTripOptions, resolveTripOptions } from './policy/options.ts';
+import { resolveTripOptions } from './policy/options.ts';
 import type { BreakerOptions, Fallback, ServiceOptions, TripOptions } from './types.ts';
 import {
   boolOption,
@@ -15,46 +18,12 @@ import {
   objectOption,
 } from './validate.ts';
 
-export type ResolvedBackoff =
-  | { readonly kind: 'constant' }
-  | {
-      readonly kind: 'exponential';
-      readonly factor: number;
-      readonly maxMs: number;
-      readonly jitter: number;
-    };
-
-export interface ResolvedBreakerOptions {
-  readonly trip: ResolvedTripOptions;
-  readonly openMs: number;
-  readonly backoff: ResolvedBackoff;
-  readonly halfOpen: {
-    readonly maxCalls: number;
-    readonly successThreshold: number;
-    readonly maxWaitMs: number;
-  };
-  readonly callTimeoutMs: number;
-  readonly isFailure: ((error: unknown) => boolean) | undefined;
-}
-
 export interface ResolvedServiceOptions {
   readonly breaker: ResolvedBreakerOptions;
   readonly fallback: Fallback<unknown> | undefined;
   readonly fallbackOnFailure: boolean;
   readonly latencySampleEvery: number;
 }
-
-const MAX_MS = 2_147_483_647; // setTimeout's limit
-
-/** Default breaker values, from the reference interface spec. */
-export const BREAKER_DEFAULTS = Object.freeze({
-  threshold: 5,
-  windowMs: 60_000,
-  openMs: 30_000,
-  successThreshold: 3,
-  callTimeoutMs: 10_000,
-  maxCalls: 5,
-});
 
 /** The keys of a service's options, its own and its pool's (the pool resolves those: src/pool/options.ts). */
 export const SERVICE_KEYS: readonly string[] = [
@@ -146,7 +115,13 @@ export function resolveServiceOptions(input: unknown, field = 'options'): Resolv
     breaker: resolveBreakerOptions(o.breaker, `${field}.breaker`),
     fallback,
     fallbackOnFailure: boolOption(o.fallbackOnFailure, `${field}.fallbackOnFailure`, false),
-    latencySampleEvery: intOption(o.latencySampleEvery, `${field}.latencySampleEvery`, 128, 1, 1 << 20),
+    latencySampleEvery: intOption(
+      o.latencySampleEvery,
+      `${field}.latencySampleEvery`,
+      DEFAULTS.latencySampleEvery,
+      1,
+      1 << 20,
+    ),
   };
 }
 
@@ -156,7 +131,7 @@ export function resolveBreakerOptions(input: unknown, field = 'breaker'): Resolv
   const callTimeoutMs = intOption(
     o.callTimeoutMs,
     `${field}.callTimeoutMs`,
-    BREAKER_DEFAULTS.callTimeoutMs,
+    DEFAULTS.callTimeoutMs,
     0,
     MAX_MS,
   );
@@ -165,14 +140,14 @@ export function resolveBreakerOptions(input: unknown, field = 'breaker'): Resolv
   const maxCalls = intOption(
     h.maxCalls,
     `${field}.halfOpen.maxCalls`,
-    BREAKER_DEFAULTS.maxCalls,
+    DEFAULTS.halfOpen.maxCalls,
     1,
     1_000_000,
   );
   const successThreshold = intOption(
     h.successThreshold,
     `${field}.halfOpen.successThreshold`,
-    Math.min(BREAKER_DEFAULTS.successThreshold, maxCalls),
+    Math.min(DEFAULTS.halfOpen.successThreshold, maxCalls),
     1,
     1_000_000,
   );
@@ -188,18 +163,13 @@ export function resolveBreakerOptions(input: unknown, field = 'breaker'): Resolv
   const maxWaitMs = intOption(
     h.maxWaitMs,
     `${field}.halfOpen.maxWaitMs`,
-    Math.min(MAX_MS, Math.max(2 * callTimeoutMs, 60_000)),
+    Math.min(MAX_MS, Math.max(2 * callTimeoutMs, DEFAULTS.halfOpen.minMaxWaitMs)),
     1,
     MAX_MS,
   );
-  const trip: TripOptions = (o.trip as TripOptions | undefined) ?? {
-    kind: 'consecutive',
-    threshold: BREAKER_DEFAULTS.threshold,
-    windowMs: BREAKER_DEFAULTS.windowMs,
-  };
   return {
-    trip: resolveTripOptions(trip, `${field}.trip`),
-    openMs: intOption(o.openMs, `${field}.openMs`, BREAKER_DEFAULTS.openMs, 1, MAX_MS),
+    trip: resolveTripOptions(o.trip as TripOptions | undefined, `${field}.trip`),
+    openMs: intOption(o.openMs, `${field}.openMs`, DEFAULTS.openMs, 1, MAX_MS),
     backoff: resolveBackoff(o.backoff, `${field}.backoff`),
     halfOpen: { maxCalls, successThreshold, maxWaitMs },
     callTimeoutMs,
@@ -219,20 +189,8 @@ function resolveBackoff(input: unknown, field: string): ResolvedBackoff {
   knownKeys(o, ['kind', 'factor', 'maxMs', 'jitter'], field);
   return {
     kind: 'exponential',
-    factor: numberOption(o.factor, `${field}.factor`, 2, 1, 1_000),
-    maxMs: intOption(o.maxMs, `${field}.maxMs`, 300_000, 1, MAX_MS),
-    jitter: numberOption(o.jitter, `${field}.jitter`, 0, 0, 1),
+    factor: numberOption(o.factor, `${field}.factor`, DEFAULTS.backoff.factor, 1, 1_000),
+    maxMs: intOption(o.maxMs, `${field}.maxMs`, DEFAULTS.backoff.maxMs, 1, MAX_MS),
+    jitter: numberOption(o.jitter, `${field}.jitter`, DEFAULTS.backoff.jitter, 0, 1),
   };
-}
-
-/** How long an open period lasts after `reopenStreak` opens without a close in between (1 = first). */
-export function openDuration(
-  options: ResolvedBreakerOptions,
-  reopenStreak: number,
-  random: () => number,
-): number {
-  const b = options.backoff;
-  if (b.kind === 'constant') return options.openMs;
-  const base = Math.min(b.maxMs, options.openMs * b.factor ** Math.max(0, reopenStreak - 1));
-  return Math.min(b.maxMs, Math.round(base * (1 + b.jitter * random())));
 }

@@ -134,3 +134,48 @@ function rangeText(kind: string, min: number, max: number): string {
   if (max === Number.MAX_SAFE_INTEGER || max === Number.POSITIVE_INFINITY) return `${kind} >= ${min}`;
   return `${kind} between ${min} and ${max}`;
 }
+
+/**
+ * Reads and checks the fields of one options object; `undefined` means "use the default". The
+ * functions above are its one-off form for objects read field by field.
+ */
+export class FieldReader {
+  readonly #input: Readonly<Record<string, unknown>>;
+  readonly field: string;
+
+  constructor(input: Readonly<Record<string, unknown>>, field: string) {
+    this.#input = input;
+    this.field = field;
+  }
+
+  /** A safe integer in `[min, max]`; a non-integer number is out of range (as in Node's own validators). */
+  integer(key: string, fallback: number, min: number, max?: number, why = ''): number {
+    const value = this.#input[key];
+    if (value === undefined) return fallback;
+    const expectation =
+      max === undefined ? `an integer >= ${min}` : `an integer between ${min} and ${max}${why}`;
+    if (typeof value !== 'number') throw invalidOption('type', `${this.field}.${key}`, expectation, value);
+    if (!Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
+      throw invalidOption('range', `${this.field}.${key}`, expectation, value);
+    }
+    return value;
+  }
+
+  /** A rate in (0, 1]. */
+  rate(key: string): number | undefined {
+    return this.#number(key, 'a number in (0, 1]', (v) => v > 0 && v <= 1);
+  }
+
+  /** A finite number > 0. */
+  positive(key: string): number | undefined {
+    return this.#number(key, 'a finite number > 0', (v) => v > 0 && Number.isFinite(v));
+  }
+
+  #number(key: string, expectation: string, inRange: (value: number) => boolean): number | undefined {
+    const value = this.#input[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number') throw invalidOption('type', `${this.field}.${key}`, expectation, value);
+    if (!inRange(value)) throw invalidOption('range', `${this.field}.${key}`, expectation, value);
+    return value;
+  }
+}

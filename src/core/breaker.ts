@@ -8,10 +8,9 @@
  * is still deterministic in its inputs, and tests drive it as a table of plain objects.
  */
 
-import type { ResolvedBreakerOptions } from '../options.ts';
-import { openDuration } from '../options.ts';
 import type { TripPolicy } from '../policy/types.ts';
-import type { CircuitState, TransitionReason } from '../types.ts';
+import { openDuration, type ResolvedBreakerOptions } from './config.ts';
+import type { CircuitState, TransitionReason } from './states.ts';
 
 export interface Breaker {
   state: CircuitState;
@@ -206,6 +205,40 @@ export function timerFired(b: Breaker, now: number): Transition | null {
     default:
       return null; // a stale timer; the caller cancels timers on every transition, so this is defensive
   }
+}
+
+/**
+ * Adopts a state decided elsewhere (another process of a fleet): the same bookkeeping as a local
+ * transition, with reason `fleet`; `nextAttemptAt` (open only) overrides the local backoff's due
+ * time so the fleet's members probe together. `null` when the breaker is already in that state.
+ */
+export function adopt(
+  b: Breaker,
+  to: CircuitState,
+  now: number,
+  nextAttemptAt: number | null = null,
+): Transition | null {
+  if (b.state === to) return null;
+  const t = go(b, to, 'fleet', now);
+  if (to !== 'open' || nextAttemptAt === null) return t;
+  b.nextAttemptAt = nextAttemptAt;
+  return { ...t, timerAt: nextAttemptAt };
+}
+
+/**
+ * Keeps an open breaker open until `until` instead of moving to half-open now (a gate before
+ * open -> half-open said "not yet"): no state change, no new generation; the timer is re-armed.
+ */
+export function postponeRecovery(b: Breaker, until: number): Transition | null {
+  if (b.state !== 'open') return null;
+  b.nextAttemptAt = until;
+  return {
+    from: 'open',
+    to: 'open',
+    reason: b.reason ?? 'restore',
+    generation: b.generation,
+    timerAt: until,
+  };
 }
 
 /** Manual reset: back to closed with a fresh window (an event only if the state changes). */

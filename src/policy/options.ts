@@ -7,9 +7,11 @@
  * The few shape checks the policies' `restore()` share live here too: they are the same kind of
  * "is this value what we expect?" question, asked of snapshot data instead of options.
  */
+
+import { DEFAULTS } from '../defaults.ts';
 import { invalidOption } from '../errors.ts';
 import type { TripOptions } from '../types.ts';
-import { knownKeys } from '../validate.ts';
+import { FieldReader, knownKeys } from '../validate.ts';
 import type { TripPolicy, TripReason } from './types.ts';
 
 /** Largest `size` of a count window (one byte per call: 10 MB). Also caps a time window's `buckets`. */
@@ -101,7 +103,7 @@ const TRIP_KEYS: Readonly<Record<TripOptions['kind'], readonly string[]>> = {
  * @throws TypeError | RangeError with `code: 'ERR_INVALID_OPTION'` and `field`.
  */
 export function resolveTripOptions(input: TripOptions | undefined, field: string): ResolvedTripOptions {
-  if (input === undefined) return Object.freeze({ kind: 'consecutive', threshold: 5, windowMs: 60_000 });
+  if (input === undefined) return Object.freeze({ kind: 'consecutive', ...DEFAULTS.trip });
   const raw: unknown = input;
   if (!isRecord(raw)) throw invalidOption('type', field, "an object like { kind: 'consecutive' }", raw);
   const kind = raw.kind;
@@ -110,25 +112,25 @@ export function resolveTripOptions(input: TripOptions | undefined, field: string
     throw invalidOption('type', `${field}.kind`, `one of ${KINDS.map((k) => `"${k}"`).join(', ')}`, kind);
   }
   knownKeys(raw, TRIP_KEYS[known], field);
-  const read = new Reader(raw, field);
+  const read = new FieldReader(raw, field);
   switch (known) {
     case 'consecutive':
     case 'failures-in-window':
       return Object.freeze({
         kind: known,
-        threshold: read.integer('threshold', 5, 1),
-        windowMs: read.integer('windowMs', 60_000, known === 'consecutive' ? 0 : 1),
+        threshold: read.integer('threshold', DEFAULTS.trip.threshold, 1),
+        windowMs: read.integer('windowMs', DEFAULTS.trip.windowMs, known === 'consecutive' ? 0 : 1),
       });
     case 'count-window': {
-      const size = read.integer('size', 100, 1, MAX_WINDOW_SLOTS);
+      const size = read.integer('size', DEFAULTS.window.size, 1, MAX_WINDOW_SLOTS);
       return Object.freeze({ kind: known, size, ...readRateRule(read, size) });
     }
     case 'time-window': {
-      const windowMs = read.integer('windowMs', 60_000, 1);
+      const windowMs = read.integer('windowMs', DEFAULTS.window.windowMs, 1);
       // Each bucket must span at least 1 ms, or buckets would share a millisecond.
       const maxBuckets = Math.min(windowMs, MAX_WINDOW_SLOTS);
       const why = maxBuckets === windowMs ? ' (windowMs: each bucket spans at least 1 ms)' : '';
-      const buckets = read.integer('buckets', 10, 1, maxBuckets, why);
+      const buckets = read.integer('buckets', DEFAULTS.window.buckets, 1, maxBuckets, why);
       return Object.freeze({ kind: known, windowMs, buckets, ...readRateRule(read) });
     }
     case 'custom': {
@@ -146,9 +148,15 @@ export function resolveTripOptions(input: TripOptions | undefined, field: string
 }
 
 /** The rate fields; a count window can't reach more than `size` calls, so `minimumCalls` is capped by it. */
-function readRateRule(read: Reader, size?: number): RateRule {
-  const minimumCalls = read.integer('minimumCalls', 10, 1, size, ' (the window size)');
-  const failureRate = read.rate('failureRate') ?? 0.5;
+function readRateRule(read: FieldReader, size?: number): RateRule {
+  const minimumCalls = read.integer(
+    'minimumCalls',
+    DEFAULTS.window.minimumCalls,
+    1,
+    size,
+    ' (the window size)',
+  );
+  const failureRate = read.rate('failureRate') ?? DEFAULTS.window.failureRate;
   const slowCallRate = read.rate('slowCallRate');
   const slowCallMs = read.positive('slowCallMs');
   if (slowCallRate !== undefined && slowCallMs === undefined) {
@@ -160,48 +168,6 @@ function readRateRule(read: Reader, size?: number): RateRule {
     );
   }
   return { minimumCalls, failureRate, slowCallRate, slowCallMs };
-}
-
-/** Reads and checks the fields of one options object; `undefined` means "use the default". */
-class Reader {
-  readonly #input: Readonly<Record<string, unknown>>;
-  readonly field: string;
-
-  constructor(input: Readonly<Record<string, unknown>>, field: string) {
-    this.#input = input;
-    this.field = field;
-  }
-
-  /** A safe integer in `[min, max]`; a non-integer number is out of range (as in Node's own validators). */
-  integer(key: string, fallback: number, min: number, max?: number, why = ''): number {
-    const value = this.#input[key];
-    if (value === undefined) return fallback;
-    const expectation =
-      max === undefined ? `an integer >= ${min}` : `an integer between ${min} and ${max}${why}`;
-    if (typeof value !== 'number') throw invalidOption('type', `${this.field}.${key}`, expectation, value);
-    if (!Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
-      throw invalidOption('range', `${this.field}.${key}`, expectation, value);
-    }
-    return value;
-  }
-
-  /** A rate in (0, 1]. */
-  rate(key: string): number | undefined {
-    return this.#number(key, 'a number in (0, 1]', (v) => v > 0 && v <= 1);
-  }
-
-  /** A finite number > 0. */
-  positive(key: string): number | undefined {
-    return this.#number(key, 'a finite number > 0', (v) => v > 0 && Number.isFinite(v));
-  }
-
-  #number(key: string, expectation: string, inRange: (value: number) => boolean): number | undefined {
-    const value = this.#input[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'number') throw invalidOption('type', `${this.field}.${key}`, expectation, value);
-    if (!inRange(value)) throw invalidOption('range', `${this.field}.${key}`, expectation, value);
-    return value;
-  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * Every method is O(1) per recorded outcome, and the policy's state is plain data that
  * serializes to JSON (`toJSON`/`restore`), so snapshots carry it over.
  */
-import type { TransitionReason } from '../types.ts';
+import type { TransitionReason } from '../core/states.ts';
 
 /** What a policy may answer when it decides to open. */
 export type TripReason = Extract<TransitionReason, 'failure-threshold' | 'failure-rate' | 'slow-call-rate'>;

@@ -11,7 +11,7 @@ export const RUN_KEYS: readonly string[] = ['signal', 'timeoutMs', 'fallback'];
 /** The keys of `call()`'s options. */
 export const CALL_KEYS: readonly string[] = ['signal', 'timeoutMs', 'fallback', 'transferList'];
 
-const MAX_MS = 2_147_483_647;
+import { MAX_MS } from '../defaults.ts';
 
 function isAbortSignal(value: unknown): value is AbortSignal {
   // Duck-typed so signals from another realm (vm contexts, other copies of undici) are accepted.

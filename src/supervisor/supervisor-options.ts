@@ -2,6 +2,7 @@
  * The Supervisor's own options, resolved once in its constructor: validated with errors that name
  * the field, defaults filled, and copied so later changes to the caller's objects can't leak in.
  */
+import { DEFAULTS, MAX_MS } from '../defaults.ts';
 import { copyServiceOptions, resolveServiceOptions } from '../options.ts';
 import { type Clock, systemClock } from '../time/clock.ts';
 import type { Logger, ServiceOptions, SupervisorSnapshot } from '../types.ts';
@@ -50,6 +51,6 @@ export function resolveCloseOptions(input: unknown): { drain: boolean; timeoutMs
   knownKeys(o, ['drain', 'timeoutMs'], 'options');
   return {
     drain: boolOption(o.drain, 'options.drain', false),
-    timeoutMs: intOption(o.timeoutMs, 'options.timeoutMs', 30_000, 0, 2_147_483_647),
+    timeoutMs: intOption(o.timeoutMs, 'options.timeoutMs', DEFAULTS.close.drainTimeoutMs, 0, MAX_MS),
   };
 }

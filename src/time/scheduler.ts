@@ -4,6 +4,7 @@
  * Entries can be cancelled in O(log n); the clock timer is re-armed only when the earliest entry
  * changes.
  */
+import { MAX_MS } from '../defaults.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 
 /** A scheduled callback. Keep it to cancel; `active` turns false once it fired or was cancelled. */
@@ -25,7 +26,7 @@ interface Entry extends ScheduledTask {
  * longer delay into 1 ms (with a TimeoutOverflowWarning): a due time further away is reached in
  * steps of this length, each step a single timer that finds nothing due and re-arms.
  */
-export const MAX_TIMER_MS = 2_147_483_647;
+export const MAX_TIMER_MS = MAX_MS;
 
 export class Scheduler {
   readonly #clock: Clock;
