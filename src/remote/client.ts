@@ -10,7 +10,7 @@ import * as Comlink from 'comlink';
 import { AbortedError, SupervisorClosedError } from '../errors.ts';
 import type { SupervisorEventName, SupervisorListener } from '../events.ts';
 import { deserializeError } from '../pool/protocol.ts';
-import { createServiceProxy, type ServiceProxy } from '../supervisor/proxy.ts';
+import { createServiceProxy, type ServiceProxy } from '../proxy.ts';
 import type { CircuitState, HealthReport, Result, ServiceMetrics } from '../types.ts';
 import type { SupervisorFacade } from './expose.ts';
 import { eventFromWire, installTransferHandlers, type WireCall, type WireResult } from './wire.ts';

@@ -1,9 +1,11 @@
 /**
- * Validation of per-call arguments (`run()`/`call()`): checked before admission, so a bad call is
- * never counted, never holds a permit, and never reaches the scheduler (a NaN deadline would).
- * Returns the error instead of throwing, since async entry points reject rather than throw.
+ * A call's options, read once: validated before admission (so a bad call is never counted, never
+ * holds a permit, and never reaches the scheduler: a NaN deadline would), then resolved against
+ * the service into the call's plan (its timeout, signal, fallback). Validation returns the error
+ * instead of throwing, since async entry points reject rather than throw.
  */
 import { type InvalidOptionError, invalidOption } from '../errors.ts';
+import type { CallOptions, Fallback } from '../types.ts';
 import { isPlainObject, unknownOption } from '../validate.ts';
 
 /** The keys of `run()`'s options. */
@@ -62,4 +64,39 @@ export function checkCall(
     return invalidOption('type', 'options.transferList', 'an array', transferList);
   }
   return undefined;
+}
+
+/** A call's options resolved against its service: what every step after admission reads. */
+export interface CallPlan<T> {
+  /** `0`: no timeout. */
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly fallback: Fallback<T> | undefined;
+  readonly transferList: readonly Transferable[] | undefined;
+}
+
+/** The plan of a call (validated by checkCall); a call without options shares its service's. */
+export function planCall<T>(
+  servicePlan: CallPlan<unknown>,
+  options: CallOptions<T> | undefined,
+): CallPlan<T> {
+  if (options === undefined) return servicePlan as CallPlan<T>;
+  return {
+    timeoutMs: options.timeoutMs ?? servicePlan.timeoutMs,
+    signal: options.signal,
+    fallback: options.fallback ?? (servicePlan.fallback as Fallback<T> | undefined),
+    transferList: options.transferList,
+  };
+}
+
+/** A worker call's handler, arguments and options, checked before anything is looked up or counted. */
+export function checkPoolCall(
+  handler: unknown,
+  args: unknown,
+  options: unknown,
+): InvalidOptionError | undefined {
+  if (typeof handler !== 'string' || handler === '')
+    return invalidOption('type', 'handler', 'a non-empty string', handler);
+  if (!Array.isArray(args)) return invalidOption('type', 'args', 'an array', args);
+  return options === undefined ? undefined : checkCall(undefined, '', options, CALL_KEYS);
 }

@@ -58,6 +58,20 @@ export class SafeEmitter {
     this.#refresh(event);
   }
 
+  /** Listens to one service's events; returns the function that unsubscribes. */
+  subscribe<E extends SupervisorEventName>(
+    service: string,
+    event: E,
+    listener: SupervisorListener<E>,
+  ): () => void {
+    if (typeof listener !== 'function') throw invalidOption('type', 'listener', 'a function', listener);
+    const filtered = ((payload: { service?: string }) => {
+      if (payload.service === service) return (listener as (p: unknown) => unknown)(payload);
+    }) as unknown as SupervisorListener<E>;
+    this.on(event, filtered);
+    return () => this.off(event, filtered);
+  }
+
   removeAll(): void {
     this.#ee.removeAllListeners();
     for (const key of Object.keys(this.listening) as (keyof SafeEmitter['listening'])[]) {

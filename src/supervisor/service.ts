@@ -4,10 +4,11 @@
  */
 import type { Breaker } from '../core/breaker.ts';
 import type { ResolvedServiceOptions } from '../options.ts';
-import type { PoolExecutor } from '../pool/types.ts';
 import type { ScheduledTask } from '../time/scheduler.ts';
-import type { ServiceHealth, ServiceMetrics } from '../types.ts';
+import type { FallbackInfo, ServiceHealth, ServiceMetrics } from '../types.ts';
+import type { CallPlan } from './call-options.ts';
 import { LatencyWindow } from './latency.ts';
+import type { PoolLane } from './pool-lane.ts';
 
 /**
  * Cumulative counters, carried over by snapshot/restore. `total` is not counted on the hot path:
@@ -49,7 +50,13 @@ export class ServiceRecord implements Counters {
   readonly name: string;
   readonly options: ResolvedServiceOptions;
   readonly breaker: Breaker;
-  readonly executor: PoolExecutor | undefined;
+  /** The service's worker pool, for `call()`; `undefined` for an inline service. */
+  readonly pool: PoolLane | undefined;
+  /** The plan of a call without options: the service's timeout and fallback, no signal. */
+  readonly plan: CallPlan<unknown>;
+  /** The `info` of the fallback function, made on first use (one per kind). */
+  rejectedInfo: FallbackInfo | undefined = undefined;
+  failedInfo: FallbackInfo | undefined = undefined;
   /** The breaker's one timer (recovery while open, max wait while half-open). */
   timer: ScheduledTask | undefined = undefined;
   successful = 0;
@@ -90,16 +97,17 @@ export class ServiceRecord implements Counters {
   /** Set by unregister(): outcomes arriving afterwards are dropped. */
   detached = false;
 
-  constructor(
-    name: string,
-    options: ResolvedServiceOptions,
-    breaker: Breaker,
-    executor: PoolExecutor | undefined,
-  ) {
+  constructor(name: string, options: ResolvedServiceOptions, breaker: Breaker, pool: PoolLane | undefined) {
     this.name = name;
     this.options = options;
     this.breaker = breaker;
-    this.executor = executor;
+    this.pool = pool;
+    this.plan = Object.freeze({
+      timeoutMs: options.breaker.callTimeoutMs,
+      signal: undefined,
+      fallback: options.fallback,
+      transferList: undefined,
+    });
     this.sampleCountdown = 1;
     this.callTimeoutMs = options.breaker.callTimeoutMs;
     this.fallback = options.fallback;
@@ -107,7 +115,7 @@ export class ServiceRecord implements Counters {
     // Worker calls are sampled for latency like inline ones: timing every call cost ~190 ns of a
     // worker call's main-thread work. A slow-call policy needs every duration.
     this.timeEveryCall = policy.slowCallMs !== undefined;
-    this.fastInline = !this.timeEveryCall && executor === undefined;
+    this.fastInline = !this.timeEveryCall && pool === undefined;
     this.cheapSuccess =
       !policy.needsTimeOnSuccess && (policy.kind === 'consecutive' || policy.kind === 'failures-in-window');
   }
@@ -165,12 +173,12 @@ export class ServiceRecord implements Counters {
       opens: b.opens,
       inFlight: this.inFlight,
     };
-    return this.executor === undefined ? base : { ...base, pool: this.executor.metrics() };
+    return this.pool === undefined ? base : { ...base, pool: this.pool.metrics() };
   }
 
   health(now: number): ServiceHealth {
     const b = this.breaker;
-    const pool = this.executor?.health();
+    const pool = this.pool?.health();
     if (pool !== undefined && !pool.healthy) return { healthy: false, state: b.state, message: pool.message };
     switch (b.state) {
       case 'closed':

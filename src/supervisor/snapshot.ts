@@ -3,7 +3,8 @@
  * Timers are saved as absolute due times and re-armed against the clock on restore; an open
  * breaker whose recovery time passed while the process was down comes back half-open.
  */
-import * as core from '../core/breaker.ts';
+import type * as core from '../core/breaker.ts';
+import { restoreState } from '../core/restore.ts';
 import { invalidOption } from '../errors.ts';
 import type { BreakerSnapshot, CircuitState, SupervisorSnapshot } from '../types.ts';
 import { isPlainObject, knownKeys } from '../validate.ts';
@@ -127,7 +128,7 @@ export function restoreRecord(
   for (const key of COUNTER_KEYS) svc[key] = c[key] ?? 0;
   const total = c.total;
   if (total !== undefined) svc.totalOffset = Math.max(0, total - svc.total);
-  return core.restoreState(
+  return restoreState(
     svc.breaker,
     {
       state: saved.state,

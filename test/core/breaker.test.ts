@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as core from '../../src/core/breaker.ts';
+import { restoreState } from '../../src/core/restore.ts';
 import { resolveBreakerOptions } from '../../src/options.ts';
 import { createPolicy } from '../../src/policy/index.ts';
 import type { BreakerOptions, CircuitState } from '../../src/types.ts';
@@ -260,7 +261,7 @@ describe('core sequences', () => {
       opens: 2,
     };
     const early = breaker('closed');
-    expect(core.restoreState(early, saved, 1_500)).toEqual({
+    expect(restoreState(early, saved, 1_500)).toEqual({
       from: 'open',
       to: 'open',
       reason: 'restore',
@@ -269,7 +270,7 @@ describe('core sequences', () => {
     });
     expect(early.state).toBe('open');
     const late = breaker('closed');
-    expect(core.restoreState(late, saved, 2_500)).toEqual({
+    expect(restoreState(late, saved, 2_500)).toEqual({
       from: 'open',
       to: 'half-open',
       reason: 'restore',

@@ -1,0 +1,119 @@
+/**
+ * The hot path of `run()`: every shortcut of the pipeline, behind one function. It applies to a
+ * plain inline call (no options, work that takes no signal) through a closed breaker, while
+ * nothing asks for every call to be timed, on a call not sampled for latency; with or without the
+ * service's call timeout. Anything else goes through the pipeline (pipeline.ts), which does the
+ * same steps in full: resolve the options → admit → execute → settle → apply transitions.
+ *
+ * Why it exists (BENCH.md: a bare `await fn()` is 55–70 ns; a minimal wrapper leaves room for
+ * almost nothing): profiles showed `fn.length` (~45 ns when V8 cannot fold it), per-call closures
+ * and the latency clock read each costing about as much as the rest of the wrapper. Measured with
+ * `node --expose-gc --import tsx bench/profile/ab.ts inline | inline-default`: through the
+ * pipeline 115 ns (1.00x cockatiel) and 247 ns (3.3x opossum); with these shortcuts 57 ns (1.9x
+ * cockatiel) and 155 ns (4.9x opossum).
+ */
+import type { CallPlan } from './call-options.ts';
+import type { Engine } from './engine.ts';
+import { NOT_TIMED } from './engine.ts';
+import { mayBeThenable, NEVER_ABORTED, startWork, type Work } from './inline.ts';
+import { InlineCall } from './inline-call.ts';
+import { rejectLater } from './reject-later.ts';
+import type { PlainHandlers, ServiceRecord } from './service.ts';
+import { settleError, succeeded } from './settle.ts';
+
+/**
+ * The call's promise when the hot path applies, or `undefined` (then the caller runs the
+ * pipeline). Reads only fields kept on the service record for it.
+ */
+export function fastRun<T>(
+  e: Engine,
+  svc: ServiceRecord | undefined,
+  fn: Work<T>,
+  options: unknown,
+): Promise<T> | undefined {
+  if (
+    options === undefined &&
+    svc !== undefined &&
+    svc.fastInline &&
+    svc.breaker.state === 'closed' &&
+    e.plain &&
+    (fn === svc.plainFn || takesNoSignal(svc, fn)) &&
+    --svc.sampleCountdown > 0
+  ) {
+    return svc.callTimeoutMs === 0 ? runPlain(e, svc, fn) : runTimed(e, svc, fn);
+  }
+  return undefined;
+}
+
+/** Whether `fn` is work that declares no signal parameter; remembers it for the next call. */
+function takesNoSignal(svc: ServiceRecord, fn: unknown): boolean {
+  if (typeof fn !== 'function' || fn.length !== 0) return false;
+  svc.plainFn = fn;
+  return true;
+}
+
+/**
+ * No timeout: the work's promise and one `.then`. Its outcome handlers depend only on the service
+ * and the generation, so they are made once per generation and shared by every call of it: no
+ * closure, context or per-call object is allocated here besides the derived promise.
+ */
+function runPlain<T>(e: Engine, svc: ServiceRecord, fn: Work<T>): Promise<T> {
+  const gen = e.begin(svc);
+  let r: T | PromiseLike<T>;
+  try {
+    r = fn(NEVER_ABORTED);
+  } catch (error) {
+    return settleThrown(e, svc, gen, error);
+  }
+  if (!(r instanceof Promise)) return settleOther(e, svc, gen, r);
+  let h = svc.plain;
+  if (h === undefined || h.gen !== gen) h = svc.plain = plainHandlers(e, svc, gen);
+  return (r as Promise<T>).then(h.ok as (value: T) => T, h.err as (error: unknown) => T);
+}
+
+/** The shared outcome handlers of the plain calls admitted in generation `gen`. */
+function plainHandlers(e: Engine, svc: ServiceRecord, gen: number): PlainHandlers {
+  return {
+    gen,
+    ok: (value) => {
+      succeeded(e, svc, gen, NOT_TIMED);
+      return value;
+    },
+    err: (error) => settleError(e, svc, gen, false, NOT_TIMED, error, svc.fallback),
+  };
+}
+
+/** The service's call timeout: the settle-once InlineCall with the service's plan; no signal, no controller. */
+function runTimed<T>(e: Engine, svc: ServiceRecord, fn: Work<T>): Promise<T> {
+  const gen = e.begin(svc);
+  return new Promise<T>((resolve, reject) => {
+    startWork(
+      new InlineCall<T>(e, svc, gen, false, NOT_TIMED, svc.plan as CallPlan<T>, resolve, reject),
+      fn,
+      NEVER_ABORTED,
+    );
+  });
+}
+
+function settleThrown<T>(e: Engine, svc: ServiceRecord, gen: number, error: unknown): Promise<T> {
+  try {
+    return Promise.resolve(settleError(e, svc, gen, false, NOT_TIMED, error, svc.fallback) as T);
+  } catch (rethrown) {
+    return rejectLater(rethrown);
+  }
+}
+
+/** A result that is not a native promise: a plain value, or maybe a thenable. */
+function settleOther<T>(e: Engine, svc: ServiceRecord, gen: number, r: T | PromiseLike<T>): Promise<T> {
+  if (!mayBeThenable(r)) {
+    succeeded(e, svc, gen, NOT_TIMED);
+    return Promise.resolve(r);
+  }
+  return Promise.resolve(r).then(
+    (value) => {
+      succeeded(e, svc, gen, NOT_TIMED);
+      return value;
+    },
+    (error: unknown) => settleError(e, svc, gen, false, NOT_TIMED, error, svc.fallback) as T,
+  );
+}
