@@ -8,7 +8,7 @@
  * pool without a call timeout, to show what the timeout costs.
  */
 import { Piscina } from 'piscina';
-import { Supervisor } from '../../src/index.ts';
+import { type ServiceOptions, Supervisor } from '../../src/index.ts';
 import { concurrentCase } from '../lib/cases.ts';
 import { formatNs, formatOps, formatRatio } from '../lib/format.ts';
 import { type BenchCase, byId, type CaseStats, measureGroup } from '../lib/measure.ts';
@@ -54,16 +54,27 @@ function plan(quick: boolean): { inFlight: number; payload: (typeof PAYLOADS)[nu
   return out.sort((a, b) => a.inFlight - b.inFlight);
 }
 
+/**
+ * The breakwater services of the scenario. `default` is the headline: the handler module and the
+ * thread count (pinned to piscina's), nothing else, so every other option is breakwater's default
+ * (test/bench/harness.test.ts holds it to that).
+ */
+export function workerServices(quick: boolean): Record<string, ServiceOptions> {
+  const threads = { min: THREADS, max: THREADS } as const;
+  const out: Record<string, ServiceOptions> = {
+    default: { worker: TASK, threads },
+    batched: { worker: TASK, threads, batching: true },
+  };
+  if (!quick) out['no-timeout'] = { worker: TASK, threads, breaker: { callTimeoutMs: 0 } };
+  return out;
+}
+
 export const worker: Scenario = {
   name: 'worker',
   title: 'Worker calls: 1 and 1,000 in flight, 0 B / 1 KB / 64 KB payloads',
   async run({ cfg, progress }): Promise<ScenarioResult> {
-    const threads = { min: THREADS, max: THREADS } as const;
     const sup = new Supervisor();
-    // Nothing but the handler module and the thread count: every other option is the default.
-    sup.register('default', { worker: TASK, threads });
-    sup.register('batched', { worker: TASK, threads, batching: true });
-    if (!cfg.quick) sup.register('no-timeout', { worker: TASK, threads, breaker: { callTimeoutMs: 0 } });
+    for (const [name, options] of Object.entries(workerServices(cfg.quick))) sup.register(name, options);
     const piscina = new Piscina({ filename: TASK.href, minThreads: THREADS, maxThreads: THREADS });
     // Full runs also show piscina as breakwater configures it in per-call mode (no timing histogram).
     const tuned = cfg.quick

@@ -21,6 +21,7 @@ import {
   throughputRatio,
 } from '../../bench/lib/stats.ts';
 import { compactNumber, escapeXml, linearTicks, lineChart, logTicks } from '../../bench/lib/svg.ts';
+import { workerServices } from '../../bench/scenarios/worker.ts';
 
 const ALL_KEYS = [
   'inline_vs_cockatiel',
@@ -189,6 +190,16 @@ describe('goals', () => {
       worker_vs_piscina_1000: 'miss',
     });
     expect(verdict({ batched_vs_piscina_1000: 4.9 }).batched_vs_piscina_1000).toBe('miss');
+  });
+
+  it('measures the worker goals on the default configuration: only the module and the thread count set', () => {
+    for (const quick of [true, false]) {
+      const services = workerServices(quick);
+      expect(Object.keys(services.default ?? {}).sort()).toEqual(['threads', 'worker']);
+      expect(services.default?.threads).toEqual({ min: 1, max: 1 });
+      expect(Object.keys(services.batched ?? {}).sort()).toEqual(['batching', 'threads', 'worker']);
+    }
+    expect(Object.keys(workerServices(false))).toEqual(['default', 'batched', 'no-timeout']);
   });
 
   it('judges the end-to-end goals: ratios, milliseconds and counts', () => {
