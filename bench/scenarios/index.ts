@@ -6,10 +6,12 @@ import { inline } from './inline.ts';
 import { manyServices } from './many-services.ts';
 import { recovery } from './recovery.ts';
 import { reject } from './reject.ts';
+import { shapes } from './shapes.ts';
 import { worker } from './worker.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
   inline,
+  shapes,
   reject,
   failureCost,
   worker,

@@ -3,7 +3,8 @@
  * - the promise rejects (awaited in try/catch): breakwater `run()` vs cockatiel `execute()` vs
  *   opossum `fire()`, with a floor of rejecting with a ready-made error;
  * - a fallback value: breakwater's `fallback: { value }` vs opossum's `.fallback(fn)` and
- *   cockatiel's README idiom `wrap(fallback(handleAll, value), breaker)`;
+ *   cockatiel's README idiom `wrap(fallback(handleAll, value), breaker)`; and a fallback function,
+ *   the service's (`fallback: (error) => ...`) and a per-call one (`run(name, fn, { fallback })`);
  * - breakwater's non-rejecting `runResult()`, with a floor of an awaited `Promise.resolve(value)`.
  * Every breaker is tripped by real failures (5 consecutive; opossum opens on its first failure
  * with its defaults) and stays open for an hour, so no call in the run is a probe.
@@ -47,7 +48,9 @@ export const reject: Scenario = {
     const breaker = { openMs: OPEN_MS, trip: { kind: 'consecutive', threshold: 5 } } as const;
     sup.register('reject', { breaker });
     sup.register('fallback', { breaker, fallback: { value: -1 } });
-    for (const name of ['reject', 'fallback']) {
+    sup.register('fallback-fn', { breaker, fallback: (error) => (error === undefined ? 0 : -1) });
+    const perCall = (error: unknown): number => (error === undefined ? 0 : -1);
+    for (const name of ['reject', 'fallback', 'fallback-fn']) {
       for (let i = 0; i < 5; i++) await sup.runResult(name, failing);
       if (sup.state(name) !== 'open') throw new Error(`breakwater service ${name} did not open`);
     }
@@ -96,6 +99,12 @@ export const reject: Scenario = {
           inlineCase('bw-fallback', 'breakwater fallback: { value }', 'breakwater', () =>
             sup.run('fallback', work),
           ),
+          inlineCase('bw-fallback-fn', "breakwater, the service's fallback function", 'breakwater', () =>
+            sup.run('fallback-fn', work),
+          ),
+          inlineCase('bw-call-fallback-fn', 'breakwater, a per-call fallback function', 'breakwater', () =>
+            sup.run('reject', work, { fallback: perCall }),
+          ),
           inlineCase('bw-result', 'breakwater runResult()', 'breakwater', () =>
             sup.runResult('reject', work),
           ),
@@ -131,11 +140,21 @@ export const reject: Scenario = {
         s('bw-fallback'),
         s('opossum-fallback'),
       );
+      const fn = (id: string, peer: string, what: string) =>
+        compareSpeed(`breakwater ${what} vs ${peer}`, s(id), s(peer));
+      const fnVsCockatiel = fn('bw-fallback-fn', 'cockatiel-fallback', "service's fallback function");
+      const fnVsOpossum = fn('bw-fallback-fn', 'opossum-fallback', "service's fallback function");
+      const callFnVsCockatiel = fn('bw-call-fallback-fn', 'cockatiel-fallback', 'per-call fallback function');
+      const callFnVsOpossum = fn('bw-call-fallback-fn', 'opossum-fallback', 'per-call fallback function');
       const comparisons = [
         rejectVsCockatiel,
         rejectVsOpossum,
         fbVsCockatiel,
         fbVsOpossum,
+        fnVsCockatiel,
+        fnVsOpossum,
+        callFnVsCockatiel,
+        callFnVsOpossum,
         compareSpeed(
           'breakwater runResult() vs cockatiel wrap(fallback, breaker)',
           s('bw-result'),
@@ -155,7 +174,9 @@ export const reject: Scenario = {
       ];
       progress.line(
         `reject vs cockatiel ${rejectVsCockatiel.value.toFixed(2)}x, vs opossum ${rejectVsOpossum.value.toFixed(2)}x; ` +
-          `fallback vs cockatiel ${fbVsCockatiel.value.toFixed(1)}x, vs opossum ${fbVsOpossum.value.toFixed(1)}x`,
+          `fallback vs cockatiel ${fbVsCockatiel.value.toFixed(1)}x, vs opossum ${fbVsOpossum.value.toFixed(1)}x; ` +
+          `function fallback ${fnVsCockatiel.value.toFixed(1)}x / ${fnVsOpossum.value.toFixed(1)}x, ` +
+          `per call ${callFnVsCockatiel.value.toFixed(1)}x / ${callFnVsOpossum.value.toFixed(1)}x`,
       );
       return {
         name: 'reject',
@@ -176,6 +197,10 @@ export const reject: Scenario = {
           reject_vs_opossum: asFigure(rejectVsOpossum),
           fallback_vs_cockatiel: asFigure(fbVsCockatiel),
           fallback_vs_opossum: asFigure(fbVsOpossum),
+          fallback_fn_vs_cockatiel: asFigure(fnVsCockatiel),
+          fallback_fn_vs_opossum: asFigure(fnVsOpossum),
+          call_fallback_fn_vs_cockatiel: asFigure(callFnVsCockatiel),
+          call_fallback_fn_vs_opossum: asFigure(callFnVsOpossum),
         },
         charts: [],
         data: { cases: stats.map(caseJson) },

@@ -39,7 +39,9 @@ export function checkCall(
   if (!isPlainObject(options)) return invalidOption('type', 'options', 'an object', options);
   // A for-in over a small options object, not Object.keys(): no array per call.
   for (const key in options) {
-    if (!keys.includes(key)) return unknownOption(options[key], key, keys, 'options');
+    if (key === 'timeoutMs' || key === 'signal' || key === 'fallback') continue;
+    if (key !== 'transferList' || keys !== CALL_KEYS)
+      return unknownOption(options[key], key, keys, 'options');
   }
   const { timeoutMs, signal, fallback, transferList } = options;
   if (timeoutMs !== undefined) {

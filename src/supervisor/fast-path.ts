@@ -15,7 +15,7 @@
 import type { CallPlan } from './call-options.ts';
 import type { Engine } from './engine.ts';
 import { NOT_TIMED } from './engine.ts';
-import { mayBeThenable, NEVER_ABORTED, startWork, type Work } from './inline.ts';
+import { mayBeThenable, NEVER_ABORTED, startWork, takesSignal, type Work } from './inline.ts';
 import { InlineCall } from './inline-call.ts';
 import { rejectLater } from './reject-later.ts';
 import type { PlainHandlers, ServiceRecord } from './service.ts';
@@ -47,9 +47,7 @@ export function fastRun<T>(
 
 /** Whether `fn` is work that declares no signal parameter; remembers it for the next call. */
 function takesNoSignal(svc: ServiceRecord, fn: unknown): boolean {
-  if (typeof fn !== 'function' || fn.length !== 0) return false;
-  svc.plainFn = fn;
-  return true;
+  return typeof fn === 'function' && !takesSignal(svc, fn as Work<unknown>);
 }
 
 /**

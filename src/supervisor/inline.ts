@@ -47,7 +47,7 @@ export const inlineExecutor: CallExecutor<Work<unknown>> = {
       const call = new InlineCall<T>(e, svc, gen, probe, start, plan, resolve, reject);
       // Only work that declares a parameter gets a signal of its own (an AbortController costs ~3.8 µs).
       let workSignal = NEVER_ABORTED;
-      if (work.length > 0) {
+      if (work !== svc.plainFn && takesSignal(svc, work)) {
         if (plan.timeoutMs === 0 && plan.signal !== undefined) workSignal = plan.signal;
         else {
           call.controller = new AbortController();
@@ -58,6 +58,17 @@ export const inlineExecutor: CallExecutor<Work<unknown>> = {
     });
   },
 };
+
+/**
+ * Whether `fn` declares a parameter (then it gets a signal of its own). A function that declares
+ * none is remembered, so the next call with it skips reading `fn.length` (~45 ns when V8 cannot
+ * fold it; see fast-path.ts).
+ */
+export function takesSignal(svc: ServiceRecord, fn: Work<unknown>): boolean {
+  if (fn.length > 0) return true;
+  svc.plainFn = fn;
+  return false;
+}
 
 /** No timeout, no signal: the work's own promise plus one `.then`. */
 function runFast<T>(

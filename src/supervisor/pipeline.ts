@@ -16,21 +16,9 @@ import { rejectLater } from './reject-later.ts';
 import type { ServiceRecord } from './service.ts';
 import { fallbackFor, ignored } from './settle.ts';
 
-/**
- * The executor of a call and its plan (its options resolved against the service, once), or the
- * error that refuses it before admission: no such service, supervisor closed, no pool.
- */
-function route<T>(
-  e: Engine,
-  name: string,
-  svc: ServiceRecord | undefined,
-  pool: boolean,
-  options: CallOptions<T> | undefined,
-): { executor: CallExecutor<unknown>; plan: CallPlan<T> } | Error {
-  if (svc === undefined || e.closing) return missing(e, name);
-  const executor = pool ? svc.pool : inlineExecutor;
-  if (executor === undefined) return new NotPoolServiceError(name);
-  return { executor: executor as CallExecutor<unknown>, plan: planCall(svc.plan, options) };
+/** The executor of a call, or undefined when the service has no pool for a worker call. */
+function executorOf(svc: ServiceRecord, pool: boolean): CallExecutor<unknown> | undefined {
+  return pool ? (svc.pool as CallExecutor<unknown> | undefined) : (inlineExecutor as CallExecutor<unknown>);
 }
 
 /**
@@ -45,9 +33,10 @@ export function runCall<T>(
   job: unknown,
   options: CallOptions<T> | undefined,
 ): Promise<T> {
-  const r = route(e, name, svc, pool, options);
-  if (r instanceof Error) return rejectLater(r);
-  return admitAndExecute(e, svc as ServiceRecord, r.executor, job, r.plan);
+  if (svc === undefined || e.closing) return rejectLater(missing(e, name));
+  const executor = executorOf(svc, pool);
+  if (executor === undefined) return rejectLater(new NotPoolServiceError(name));
+  return admitAndExecute(e, svc, executor, job, planCall(svc.plan, options));
 }
 
 function admitAndExecute<T, J>(
@@ -78,15 +67,16 @@ export function runCallResult<T>(
   job: unknown,
   options: CallOptions<T> | undefined,
 ): Promise<Result<T>> {
-  const r = route(e, name, svc, pool, options);
-  if (r instanceof Error) return Promise.resolve({ ok: false, error: r });
-  const s = svc as ServiceRecord;
-  if (s.breaker.state !== 'closed' && r.plan.fallback === undefined) {
-    const verdict = e.admitSlow(s);
-    if (verdict !== 'admit' && verdict !== 'probe') return Promise.resolve(e.cachedRejection(s, verdict));
-    return toResult(execute(e, s, verdict === 'probe', r.executor, job, r.plan));
+  if (svc === undefined || e.closing) return Promise.resolve({ ok: false, error: missing(e, name) });
+  const executor = executorOf(svc, pool);
+  if (executor === undefined) return Promise.resolve({ ok: false, error: new NotPoolServiceError(name) });
+  const plan = planCall(svc.plan, options);
+  if (svc.breaker.state !== 'closed' && plan.fallback === undefined) {
+    const verdict = e.admitSlow(svc);
+    if (verdict !== 'admit' && verdict !== 'probe') return Promise.resolve(e.cachedRejection(svc, verdict));
+    return toResult(execute(e, svc, verdict === 'probe', executor, job, plan));
   }
-  return toResult(admitAndExecute(e, s, r.executor, job, r.plan));
+  return toResult(admitAndExecute(e, svc, executor, job, plan));
 }
 
 /** An admitted call: counted in its generation, timed if sampled, then handed to its executor. */

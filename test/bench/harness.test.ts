@@ -26,10 +26,18 @@ import { workerServices } from '../../bench/scenarios/worker.ts';
 const ALL_KEYS = [
   'inline_vs_cockatiel',
   'inline_vs_opossum',
+  'inline_timed_vs_wrapper',
+  'timeout_option_vs_timed',
+  'signal_option_vs_budget',
+  'signal_work_vs_cockatiel',
   'reject_vs_cockatiel',
   'reject_vs_opossum',
   'fallback_vs_cockatiel',
   'fallback_vs_opossum',
+  'fallback_fn_vs_cockatiel',
+  'fallback_fn_vs_opossum',
+  'call_fallback_fn_vs_cockatiel',
+  'call_fallback_fn_vs_opossum',
   'worker_vs_piscina_1',
   'worker_vs_piscina_1000',
   'worker_vs_raw_postmessage',
@@ -148,7 +156,7 @@ describe('goals', () => {
     const results = checkGoals(
       ratiosWith({
         inline_vs_cockatiel: 1.67,
-        inline_vs_opossum: 9.99,
+        inline_vs_opossum: 4.99,
         failure_cost_100k_vs_100: 1.5,
         bytes_per_idle_breaker: 1025,
         timers_for_100k_breakers: 1,
@@ -175,6 +183,39 @@ describe('goals', () => {
       expect(results.find((r) => r.goal.key === key)!.verdict).toBe('miss');
     }
     expect(failedGoals(results)).toEqual([]);
+  });
+
+  it('holds the call-shape goals: a timed call near the floor of a timeout, options and signals near it', () => {
+    const verdict = (values: Partial<Ratios>) =>
+      Object.fromEntries(checkGoals(ratiosWith(values)).map((r) => [r.goal.key, r.verdict]));
+    expect(
+      verdict({
+        inline_vs_opossum: 5,
+        inline_timed_vs_wrapper: 1.15,
+        timeout_option_vs_timed: 1.2,
+        signal_option_vs_budget: 1,
+        signal_work_vs_cockatiel: 5,
+        call_fallback_fn_vs_opossum: 20,
+      }),
+    ).toMatchObject({
+      inline_vs_opossum: 'pass',
+      inline_timed_vs_wrapper: 'pass',
+      timeout_option_vs_timed: 'pass',
+      signal_option_vs_budget: 'pass',
+      signal_work_vs_cockatiel: 'pass',
+      call_fallback_fn_vs_opossum: 'pass',
+    });
+    expect(
+      verdict({
+        inline_timed_vs_wrapper: 1.16,
+        timeout_option_vs_timed: 1.21,
+        fallback_fn_vs_cockatiel: 19.9,
+      }),
+    ).toMatchObject({
+      inline_timed_vs_wrapper: 'miss',
+      timeout_option_vs_timed: 'miss',
+      fallback_fn_vs_cockatiel: 'miss',
+    });
   });
 
   it('holds the worker goals of the default configuration: 0.95x at 1, 10x at 1,000 in flight', () => {
