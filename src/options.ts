@@ -98,10 +98,16 @@ export function mergeServiceOptions(
       ? (options.breaker ?? defaults.breaker)
       : {
           ...defaults.breaker,
-          ...options.breaker,
-          halfOpen: { ...defaults.breaker.halfOpen, ...options.breaker.halfOpen },
+          ...definedEntries(options.breaker),
+          halfOpen: { ...defaults.breaker.halfOpen, ...definedEntries(options.breaker.halfOpen) },
         };
-  return { ...defaults, ...options, ...(breaker === undefined ? {} : { breaker }) };
+  return { ...defaults, ...definedEntries(options), ...(breaker === undefined ? {} : { breaker }) };
+}
+
+/** An option set to `undefined` means "not given" (exactOptionalPropertyTypes): it must not hide a default. */
+function definedEntries<T extends object>(o: T | undefined): Partial<T> {
+  if (o === undefined) return {};
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export function resolveServiceOptions(input: unknown, field = 'options'): ResolvedServiceOptions {

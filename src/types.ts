@@ -4,6 +4,7 @@
  * live next to `resolveOptions()` in `options.ts`.
  */
 
+import type { TransferListItem } from 'node:worker_threads';
 import type { CircuitState } from './core/states.ts';
 import type { TripPolicy } from './policy/types.ts';
 import type { Clock } from './time/clock.ts';
@@ -16,11 +17,11 @@ export type BackoffOptions =
   | {
       readonly kind: 'exponential';
       /** @default 2 */
-      readonly factor?: number;
+      readonly factor?: number | undefined;
       /** Upper bound of the open period. @default 300_000 */
-      readonly maxMs?: number;
+      readonly maxMs?: number | undefined;
       /** Random spread added to each open period, as a fraction of it (0..1). @default 0 */
-      readonly jitter?: number;
+      readonly jitter?: number | undefined;
     };
 
 /** Trip policies: which outcomes open the breaker. */
@@ -28,45 +29,45 @@ export type TripOptions =
   | {
       readonly kind: 'consecutive';
       /** Consecutive failures that open the breaker. @default 5 */
-      readonly threshold?: number;
+      readonly threshold?: number | undefined;
       /**
        * A streak older than this is forgotten: the count restarts when the first failure of the
        * streak is more than `windowMs` old. `0` never forgets. @default 60_000
        */
-      readonly windowMs?: number;
+      readonly windowMs?: number | undefined;
     }
   | {
       readonly kind: 'failures-in-window';
       /** Failures within `windowMs` (sliding) that open the breaker. @default 5 */
-      readonly threshold?: number;
+      readonly threshold?: number | undefined;
       /** @default 60_000 */
-      readonly windowMs?: number;
+      readonly windowMs?: number | undefined;
     }
   | {
       readonly kind: 'count-window';
       /** The last `size` calls are considered. @default 100 */
-      readonly size?: number;
+      readonly size?: number | undefined;
       /** No decision before this many calls are in the window. @default 10 */
-      readonly minimumCalls?: number;
+      readonly minimumCalls?: number | undefined;
       /** Open when failures / calls >= this (0..1]. @default 0.5 */
-      readonly failureRate?: number;
+      readonly failureRate?: number | undefined;
       /** Open when slow calls / calls >= this (0..1]. Needs `slowCallMs`. @default undefined (off) */
-      readonly slowCallRate?: number;
+      readonly slowCallRate?: number | undefined;
       /** A call that takes at least this long is slow. @default undefined */
-      readonly slowCallMs?: number;
+      readonly slowCallMs?: number | undefined;
     }
   | {
       readonly kind: 'time-window';
       /** @default 60_000 */
-      readonly windowMs?: number;
+      readonly windowMs?: number | undefined;
       /** Number of buckets the window is split into. @default 10 */
-      readonly buckets?: number;
+      readonly buckets?: number | undefined;
       /** @default 10 */
-      readonly minimumCalls?: number;
+      readonly minimumCalls?: number | undefined;
       /** @default 0.5 */
-      readonly failureRate?: number;
-      readonly slowCallRate?: number;
-      readonly slowCallMs?: number;
+      readonly failureRate?: number | undefined;
+      readonly slowCallRate?: number | undefined;
+      readonly slowCallMs?: number | undefined;
     }
   | {
       readonly kind: 'custom';
@@ -76,33 +77,33 @@ export type TripOptions =
 
 export interface HalfOpenOptions {
   /** Probes admitted per half-open period; the rest are rejected at once. @default 5 */
-  readonly maxCalls?: number;
+  readonly maxCalls?: number | undefined;
   /** Consecutive probe successes that close the breaker. @default 3 */
-  readonly successThreshold?: number;
+  readonly successThreshold?: number | undefined;
   /**
    * Longest a half-open period may last before it re-opens (probes that never finish can't keep
    * it half-open). @default max(2 * callTimeoutMs, 60_000)
    */
-  readonly maxWaitMs?: number;
+  readonly maxWaitMs?: number | undefined;
 }
 
 /** Breaker options. A preset is an object of this type. */
 export interface BreakerOptions {
   /** @default { kind: 'consecutive', threshold: 5, windowMs: 60_000 } */
-  readonly trip?: TripOptions;
+  readonly trip?: TripOptions | undefined;
   /** How long the breaker stays open before the reset timer moves it to half-open. @default 30_000 */
-  readonly openMs?: number;
+  readonly openMs?: number | undefined;
   /** @default { kind: 'constant' } */
-  readonly backoff?: BackoffOptions;
-  readonly halfOpen?: HalfOpenOptions;
+  readonly backoff?: BackoffOptions | undefined;
+  readonly halfOpen?: HalfOpenOptions | undefined;
   /** Longest a call may run; `0` disables the timeout. @default 10_000 */
-  readonly callTimeoutMs?: number;
+  readonly callTimeoutMs?: number | undefined;
   /**
    * Which errors count as failures of the service. Errors for which it returns false are passed to
    * the caller and count as successes of the service (it answered). Protection errors never count.
    * @default () => true
    */
-  readonly isFailure?: (error: unknown) => boolean;
+  readonly isFailure?: ((error: unknown) => boolean) | undefined;
 }
 
 /** A fallback: a fixed value, or a function of the error that replaced the call. */
@@ -118,54 +119,56 @@ export interface FallbackInfo {
 
 /** Options of one registered service. */
 export interface ServiceOptions<T = unknown> {
-  readonly breaker?: BreakerOptions;
+  readonly breaker?: BreakerOptions | undefined;
   /** Used when the breaker rejects a call (open, half-open full). */
-  readonly fallback?: Fallback<T>;
+  readonly fallback?: Fallback<T> | undefined;
   /** Also use the fallback when an admitted call fails. @default false */
-  readonly fallbackOnFailure?: boolean;
+  readonly fallbackOnFailure?: boolean | undefined;
   /**
    * Latency sampling adapts to the call rate: every call while samples are more than 100 ms apart,
    * down to one call in this many when they are less than 10 ms apart (a clock read costs ~45 ns;
    * the inline path ~100 ns). Slow-call policies and `callSucceeded`/`callFailed` listeners time
    * every call. @default 128
    */
-  readonly latencySampleEvery?: number;
+  readonly latencySampleEvery?: number | undefined;
 
   // ---- worker pool (issue 4). Present => calls go to a piscina pool of this module. ----
   /** Module whose named exports are the handlers. `string` paths are resolved against cwd. */
-  readonly worker?: URL | string;
-  readonly threads?: { readonly min?: number; readonly max?: number };
+  readonly worker?: URL | string | undefined;
+  readonly threads?: { readonly min?: number | undefined; readonly max?: number | undefined } | undefined;
   /** @default 30_000 */
-  readonly idleTimeoutMs?: number;
+  readonly idleTimeoutMs?: number | undefined;
   /** @default 1 */
-  readonly concurrentTasksPerWorker?: number;
+  readonly concurrentTasksPerWorker?: number | undefined;
   /** Bulkhead: calls waiting beyond this are rejected with ERR_BULKHEAD_FULL. @default Infinity */
-  readonly maxQueue?: number;
+  readonly maxQueue?: number | undefined;
   /** Longest a call may wait in the queue before it starts (separate from callTimeoutMs). @default 0 (none) */
-  readonly queueTimeoutMs?: number;
-  readonly resourceLimits?: {
-    readonly maxOldGenerationSizeMb?: number;
-    readonly maxYoungGenerationSizeMb?: number;
-    readonly codeRangeSizeMb?: number;
-    readonly stackSizeMb?: number;
-  };
+  readonly queueTimeoutMs?: number | undefined;
+  readonly resourceLimits?:
+    | {
+        readonly maxOldGenerationSizeMb?: number | undefined;
+        readonly maxYoungGenerationSizeMb?: number | undefined;
+        readonly codeRangeSizeMb?: number | undefined;
+        readonly stackSizeMb?: number | undefined;
+      }
+    | undefined;
   /** Opt-in: batch calls made in the same tick into one message per worker. @default false */
-  readonly batching?: boolean | { readonly maxBatch?: number };
+  readonly batching?: boolean | { readonly maxBatch?: number | undefined } | undefined;
 }
 
 /** Options for one inline call, `run()`. */
 export interface RunOptions<T = unknown> {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Overrides the service's `breaker.callTimeoutMs` for this call; `0` disables it. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Overrides the service's fallback for this call. */
-  readonly fallback?: Fallback<T>;
+  readonly fallback?: Fallback<T> | undefined;
 }
 
 /** Options for one worker call, `call()`. */
 export interface CallOptions<T = unknown> extends RunOptions<T> {
   /** Objects moved (not copied) to the worker, e.g. ArrayBuffers among the arguments. */
-  readonly transferList?: readonly Transferable[];
+  readonly transferList?: readonly TransferListItem[] | undefined;
 }
 
 /** The result form of `runResult()` / `callResult()`: never rejects. */
@@ -181,15 +184,15 @@ export interface Logger {
 
 export interface SupervisorOptions {
   /** @default the system clock (Date.now and unref'd timers) */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** Any pino-compatible logger; every transition is logged once. @default none */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Defaults merged under every service's options. */
-  readonly defaults?: ServiceOptions;
+  readonly defaults?: ServiceOptions | undefined;
   /** Restore breakers, counters and timers from `snapshot()`. */
-  readonly restore?: SupervisorSnapshot;
+  readonly restore?: SupervisorSnapshot | undefined;
   /** Capture stack traces on protection errors (circuit open, half-open full). @default false */
-  readonly captureStacks?: boolean;
+  readonly captureStacks?: boolean | undefined;
 }
 
 /** Pool figures, present in metrics of services that run in a worker pool. */

@@ -3,14 +3,13 @@
  * whose worker handlers make real HTTP requests, bounded load, fallbacks while breakers are open,
  * transitions printed as they happen, the admin dashboard, and a summary table at the end.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { createAdminServer } from '../http/index.ts';
 import { presets } from '../presets.ts';
 import { Supervisor } from '../supervisor/supervisor.ts';
-import type { BreakerOptions, ServiceMetrics } from '../types.ts';
+import type { BreakerOptions, Logger, ServiceMetrics } from '../types.ts';
 import { type Phase, profiles, startFlakyServer } from './flaky-server.ts';
 
 export interface LiveDemoOptions {
@@ -62,6 +61,18 @@ const SERVICES: readonly DemoService[] = [
   },
 ];
 
+/**
+ * pino is a dev dependency (the library itself logs to whatever logger it is given): a checkout's
+ * demo writes structured logs with it; an installed package's `breakwater demo` runs without them
+ * unless the user installs pino.
+ */
+async function fileLogger(path: string): Promise<{ logger: Logger; stream: WriteStream } | undefined> {
+  const found = await import('pino').catch(() => undefined);
+  if (found === undefined) return undefined;
+  const stream = createWriteStream(path);
+  return { logger: found.pino({ base: { app: 'breakwater-demo' } }, stream), stream };
+}
+
 const WORKER = new URL(
   `./upstream.worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
   import.meta.url,
@@ -70,9 +81,8 @@ const WORKER = new URL(
 export async function runLiveDemo(options: LiveDemoOptions): Promise<Record<string, ServiceMetrics>> {
   const { durationMs, rps, write } = options;
   const logPath = join(tmpdir(), `breakwater-demo-${process.pid}.log`);
-  const logStream = createWriteStream(logPath);
-  const logger = pino({ base: { app: 'breakwater-demo' } }, logStream);
-  const sup = new Supervisor({ logger });
+  const log = await fileLogger(logPath);
+  const sup = new Supervisor(log === undefined ? {} : { logger: log.logger });
   // Demo-sized times: a breaker opens for about a tenth of the run, calls time out after 800 ms.
   const openMs = Math.max(1_000, Math.round(durationMs / 10));
   for (const s of SERVICES) {
@@ -107,7 +117,11 @@ export async function runLiveDemo(options: LiveDemoOptions): Promise<Record<stri
     const { url } = await admin.listen();
     write(`dashboard: ${url}/   health: ${url}/health   metrics: ${url}/metrics`);
   }
-  write(`upstream (flaky, local): ${upstream.url}   structured logs (pino): ${logPath}`);
+  const logs =
+    log === undefined
+      ? 'no structured logs (npm install pino for them)'
+      : `structured logs (pino): ${logPath}`;
+  write(`upstream (flaky, local): ${upstream.url}   ${logs}`);
   for (const s of SERVICES) write(`  ${s.name.padEnd(12)} ${s.story}`);
   write('');
 
@@ -132,6 +146,6 @@ export async function runLiveDemo(options: LiveDemoOptions): Promise<Record<stri
   await admin?.close();
   await sup.close();
   await upstream.close();
-  await new Promise<void>((resolve) => logStream.end(resolve));
+  if (log !== undefined) await new Promise<void>((resolve) => log.stream.end(resolve));
   return metrics;
 }

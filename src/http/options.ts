@@ -10,35 +10,35 @@ import { intOption, isPlainObject } from '../validate.ts';
 /** Options of `createAdminServer()`. */
 export interface AdminServerOptions {
   /** Interface to bind. Keep the default unless a proxy in front of it does authentication. @default '127.0.0.1' */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** TCP port; `0` picks a free one (read it from `listen()`'s result). @default 0 */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /**
    * Bearer token that `POST /services/:name/*` require. Without one those endpoints are disabled
    * (403), so a forgotten token never leaves the control endpoints open. At least 8 characters.
    * @default undefined (control endpoints disabled)
    */
-  readonly token?: string;
+  readonly token?: string | undefined;
   /** Open `/events` streams allowed at once; one more gets 503. @default 32 */
-  readonly maxSseClients?: number;
+  readonly maxSseClients?: number | undefined;
   /** State changes kept for `Last-Event-ID` replay. @default 256 */
-  readonly eventBufferSize?: number;
+  readonly eventBufferSize?: number | undefined;
   /** Largest request body accepted; larger ones get 413. @default 4096 */
-  readonly maxBodyBytes?: number;
+  readonly maxBodyBytes?: number | undefined;
   /** Interval of the SSE heartbeat comment, in ms of `clock`; `0` turns it off. @default 15_000 */
-  readonly heartbeatMs?: number;
+  readonly heartbeatMs?: number | undefined;
   /** How often the dashboard page re-reads `/health` for metrics, in ms. @default 2_000 */
-  readonly dashboardPollMs?: number;
+  readonly dashboardPollMs?: number | undefined;
   /**
    * Host names (without port) the server answers to, a guard against DNS rebinding. Requests with
    * any other `Host` header get 421.
    * @default ['localhost', '127.0.0.1', '[::1]'] when bound to a loopback address, else any host
    */
-  readonly allowedHosts?: readonly string[];
+  readonly allowedHosts?: readonly string[] | undefined;
   /** Clock of the heartbeat timer. @default the supervisor's clock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** Where unexpected errors inside a handler are reported (never into a response). @default none */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 /** Options with every default filled in. */

@@ -3,6 +3,7 @@
  * outcome recording, fallbacks and events; the pool owns threads, its queue (bulkhead, queue
  * timeout), call timeouts that terminate workers, and crash/OOM/load accounting.
  */
+import type { TransferListItem } from 'node:worker_threads';
 import type { Clock } from '../time/clock.ts';
 import type { Logger, PoolMetrics } from '../types.ts';
 
@@ -14,7 +15,7 @@ export interface ExecRequest {
   readonly timeoutMs: number;
   /** The caller's signal: abort settles the call at once with ERR_ABORTED and cancels it. */
   readonly signal: AbortSignal | undefined;
-  readonly transferList: readonly Transferable[] | undefined;
+  readonly transferList: readonly TransferListItem[] | undefined;
 }
 
 export interface PoolExecutor {

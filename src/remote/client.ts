@@ -5,7 +5,7 @@
  * when the connection closes from either side, never left hanging.
  */
 
-import type { MessagePort } from 'node:worker_threads';
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { AbortedError, SupervisorClosedError } from '../errors.ts';
 import type { SupervisorEventName, SupervisorListener } from '../events.ts';
@@ -17,10 +17,10 @@ import { eventFromWire, installTransferHandlers, type WireCall, type WireResult 
 
 /** Options of a remote call. Fallbacks are functions and stay in the caller's thread: use `callResult`. */
 export interface RemoteCallOptions {
-  readonly signal?: AbortSignal;
-  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly timeoutMs?: number | undefined;
   /** Moved (not copied) to the supervisor's thread, then on to the pool's worker. */
-  readonly transferList?: readonly Transferable[];
+  readonly transferList?: readonly TransferListItem[] | undefined;
 }
 
 export interface SupervisorClient {

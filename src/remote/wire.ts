@@ -8,7 +8,7 @@
  * thread that imports it (the supervisor's thread and each client thread both do).
  */
 
-import type { MessagePort } from 'node:worker_threads';
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { deserializeError, type SerializedThrown, serializeError } from '../pool/protocol.ts';
 
@@ -61,7 +61,7 @@ export type WireResult =
 /** Arguments of a remote call, in one object so a transfer list can move what they contain. */
 export interface WireCall {
   readonly args: readonly unknown[];
-  readonly transfer: readonly Transferable[];
+  readonly transfer: readonly TransferListItem[];
 }
 
 export interface WireCallOptions {

@@ -58,7 +58,7 @@ describe('batching', () => {
   });
 
   it('fails only the call whose transfer list postMessage refuses', async () => {
-    const bad = [{}] as unknown as Transferable[];
+    const bad = [{}] as unknown as ArrayBuffer[];
     const [ok, refused] = await Promise.all([
       outcome(t.call('add', [1, 1])),
       outcome(t.call('echo', [1], { transferList: bad })),

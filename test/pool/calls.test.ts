@@ -108,7 +108,7 @@ describe('arguments that cannot be cloned (scenario 16)', () => {
   });
 
   it('rejects ERR_NOT_CLONEABLE for a transfer list entry that cannot be transferred', async () => {
-    const bad = [{}] as unknown as Transferable[];
+    const bad = [{}] as unknown as ArrayBuffer[];
     expect(await codeOf(t.call('echo', [1], { transferList: bad }))).toBe(ErrorCode.NotCloneable);
     expect(await t.call('add', [1, 1])).toBe(2);
   });

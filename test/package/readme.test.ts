@@ -1,0 +1,53 @@
+/**
+ * Every TypeScript block of the README type-checks against the sources, the way a user would paste
+ * it (`import ... from 'breakwater'`), under the project's strict settings. `npm run check:package`
+ * checks the same blocks against the packed tarball; this test catches a drifting README at every
+ * `npm test`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { typescriptBlocks } from '../../scripts/readme-blocks.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+// Under node_modules, so `node:*` types and the sources' dependencies resolve as in the repository.
+const dir = mkdtempSync(join(root, 'node_modules', '.breakwater-readme-'));
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function tsc(project: string): Promise<string> {
+  const bin = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, '-p', project], { cwd: dir, timeout: 120_000 }, (_e, stdout, stderr) =>
+      resolve(stdout + stderr),
+    );
+  });
+}
+
+describe('README code blocks', () => {
+  const blocks = typescriptBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
+
+  it('finds the blocks and names the files they declare', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(5);
+    expect(blocks.map((b) => b.file)).toContain('workers/geocoder.ts');
+  });
+
+  it('type-checks every block', async () => {
+    for (const block of blocks) {
+      const file = join(dir, block.file);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `// README.md line ${block.line}\n${block.code}`);
+    }
+    const src = (sub: string): string => join(root, 'src', sub, 'index.ts');
+    const config = {
+      extends: join(root, 'tsconfig.json'),
+      compilerOptions: { noEmit: true, paths: { breakwater: [src('')], 'breakwater/*': [src('*')] } },
+      include: ['**/*.ts'],
+      exclude: [],
+    };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config));
+    expect(await tsc('tsconfig.json')).toBe('');
+  });
+});
