@@ -23,6 +23,7 @@ const fixtures = fileURLToPath(new URL('./package-consumer/', import.meta.url));
 const bin = (name: string): string => join(root, 'node_modules', '.bin', name);
 const repoPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   devDependencies: Record<string, string>;
+  peerDependencies?: Record<string, string>;
 };
 
 /** Subpaths and the names each must export (a subset: the check is that the entry point is ours). */
@@ -95,21 +96,12 @@ async function main(): Promise<void> {
     await step('install the tarball into a consumer project', async () => {
       cpSync(fixtures, app, { recursive: true });
       writeFileSync(join(app, 'package.json'), '{ "name": "consumer", "private": true, "type": "module" }\n');
+      // The optional peers too (a user of breakwater/undici or breakwater/redis installs them), at the
+      // repository's versions, so the check is the same on every run.
       const pin = (name: string): string => `${name}@${repoPackage.devDependencies[name]}`;
-      // Versions pinned to the repository's, so the check is the same on every run.
-      await run(
-        'npm',
-        [
-          'install',
-          '--no-audit',
-          '--no-fund',
-          '--prefer-offline',
-          tarball,
-          pin('@types/node'),
-          pin('undici'),
-        ],
-        app,
-      );
+      const peers = Object.keys(repoPackage.peerDependencies ?? {}).map(pin);
+      const install = ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, pin('@types/node')];
+      await run('npm', [...install, ...peers], app);
     });
 
     await step(

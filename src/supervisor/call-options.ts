@@ -4,6 +4,7 @@
  * the service into the call's plan (its timeout, signal, fallback). Validation returns the error
  * instead of throwing, since async entry points reject rather than throw.
  */
+import type { TransferListItem } from 'node:worker_threads';
 import { type InvalidOptionError, invalidOption } from '../errors.ts';
 import type { CallOptions, Fallback } from '../types.ts';
 import { isPlainObject, unknownOption } from '../validate.ts';
@@ -74,7 +75,7 @@ export interface CallPlan<T> {
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
   readonly fallback: Fallback<T> | undefined;
-  readonly transferList: readonly Transferable[] | undefined;
+  readonly transferList: readonly TransferListItem[] | undefined;
 }
 
 /** The plan of a call (validated by checkCall); a call without options shares its service's. */
