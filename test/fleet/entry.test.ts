@@ -48,6 +48,8 @@ describe('the breakwater/redis entry point', () => {
     expect(pkg.exports['./redis']).toEqual({
       types: './dist/src/fleet/index.d.ts',
       import: './dist/src/fleet/index.js',
+      require: './dist/src/fleet/index.js',
+      default: './dist/src/fleet/index.js',
     });
     expect(pkg.peerDependencies.ioredis).toMatch(/^\^5\./);
     expect(pkg.peerDependenciesMeta.ioredis.optional).toBe(true);
