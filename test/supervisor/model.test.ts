@@ -1,7 +1,9 @@
 /**
  * Model-based test: random sequences of calls (succeeding, failing, failing with an error that
  * `isFailure` rejects, throwing a protection error, hanging until their timeout or their caller's
- * abort), clock jumps small and large, bursts, and reset/forceOpen/disable drive the real
+ * abort; with the service's timeout, a per-call one or none, with or without a per-call signal and
+ * a per-call fallback, `{ value }` or a function), clock jumps small and large, bursts,
+ * reset/forceOpen/disable, and restores of random snapshots into a new supervisor drive the real
  * Supervisor and a small reference model; after every step the state, counters, consecutive
  * failures, every caller's outcome, the timer count and the exact stateChange sequence must agree.
  */
@@ -19,10 +21,17 @@ import {
   isFailure,
   ManualCmd,
   type Real,
+  RestoreCmd,
   SettleCmd,
   type TimeoutChoice,
 } from './model/commands.ts';
-import { type ModelConfig, ReferenceModel, SERVICE, type WorkOutcome } from './model/reference.ts';
+import {
+  type FallbackChoice,
+  type ModelConfig,
+  ReferenceModel,
+  SERVICE,
+  type WorkOutcome,
+} from './model/reference.ts';
 
 const outcome = fc.oneof(
   { arbitrary: fc.constant<WorkOutcome>('success'), weight: 4 },
@@ -31,6 +40,38 @@ const outcome = fc.oneof(
   { arbitrary: fc.constant<WorkOutcome>('protection'), weight: 1 },
 );
 const timeout = fc.constantFrom<TimeoutChoice>('default', 'default', 'override', 'none');
+const fallback = fc.constantFrom<FallbackChoice>('none', 'none', 'value', 'fn');
+const state = fc.constantFrom('closed', 'open', 'open', 'half-open', 'forced-open', 'disabled' as const);
+const count = fc.nat({ max: 50 });
+const restore = fc
+  .record({
+    state,
+    generation: fc.oneof(fc.nat({ max: 100 }), fc.constant(2 ** 52 - 5)),
+    reopenStreak: fc.integer({ min: 1, max: 4 }),
+    recoveryInMs: fc.oneof(fc.constant(0), fc.integer({ min: -300, max: 400 })),
+    changedAgoMs: fc.nat({ max: 1_000 }),
+    counters: fc.record({
+      opens: count,
+      total: count,
+      successful: count,
+      failed: count,
+      rejected: count,
+      timedOut: fc.constant(0),
+      aborted: count,
+      fallbacks: count,
+      late: count,
+    }),
+  })
+  .chain((saved) =>
+    fc.record({
+      saved: fc.constant({
+        ...saved,
+        counters: { ...saved.counters, timedOut: Math.min(saved.counters.failed, saved.counters.opens) },
+      }),
+      keepWindow: fc.boolean(),
+    }),
+  )
+  .map(({ saved, keepWindow }) => new RestoreCmd(saved, keepWindow));
 const advanceMs = fc.oneof(
   { arbitrary: fc.integer({ min: 1, max: 60 }), weight: 3 },
   { arbitrary: fc.integer({ min: 61, max: 500 }), weight: 3 },
@@ -40,10 +81,15 @@ const advanceMs = fc.oneof(
 /** Weighted so that runs trip, recover and close often; manual operations are rarer (each one resets the story). */
 const command = fc.oneof(
   {
-    arbitrary: fc.tuple(outcome, fc.boolean(), timeout).map(([o, sync, t]) => new CallCmd(o, sync, t)),
+    arbitrary: fc
+      .tuple(outcome, fc.boolean(), timeout, fallback)
+      .map(([o, sync, t, fb]) => new CallCmd(o, sync, t, fb)),
     weight: 6,
   },
-  { arbitrary: fc.tuple(timeout, fc.boolean()).map(([t, signal]) => new HangCmd(t, signal)), weight: 3 },
+  {
+    arbitrary: fc.tuple(timeout, fc.boolean(), fallback).map(([t, signal, fb]) => new HangCmd(t, signal, fb)),
+    weight: 3,
+  },
   {
     arbitrary: fc
       .tuple(
@@ -62,6 +108,7 @@ const command = fc.oneof(
       .map((op) => new ManualCmd(op)),
     weight: 1,
   },
+  { arbitrary: restore, weight: 1 },
 );
 
 const commands = fc.commands([command], { maxCommands: 40, size: 'medium' });
@@ -69,13 +116,20 @@ const commands = fc.commands([command], { maxCommands: 40, size: 'medium' });
 function setup(config: ModelConfig, overrideMs: number): () => { model: CmdModel; real: Real } {
   return () => {
     const clock = new ManualClock(0);
-    const sup = new Supervisor({ clock });
     const events: StateChangeEvent[] = [];
-    sup.on('stateChange', (e) => events.push(e));
-    sup.register(SERVICE, { breaker: { ...config, isFailure } });
+    const { fallbackOnFailure, ...breaker } = config;
+    const rebuild = (restore?: unknown): Supervisor => {
+      const sup = new Supervisor({ clock, ...(restore === undefined ? {} : { restore: restore as never }) });
+      sup.on('stateChange', (e) => events.push(e));
+      sup.register(SERVICE, {
+        breaker: { ...breaker, isFailure },
+        ...(fallbackOnFailure === undefined ? {} : { fallbackOnFailure }),
+      });
+      return sup;
+    };
     return {
       model: { ref: new ReferenceModel(config), overrideMs, openWork: [], abortable: [], nextId: 0 },
-      real: { sup, clock, events, calls: new Map() },
+      real: { sup: rebuild(), rebuild, clock, events, calls: new Map() },
     };
   };
 }
@@ -95,13 +149,14 @@ describe('Supervisor vs reference model', () => {
     );
   });
 
-  it('count-window trip policy, exponential backoff with a cap: 500 random runs agree step by step', async () => {
+  it('count-window trip policy, exponential backoff with a cap, fallbackOnFailure: 500 random runs agree step by step', async () => {
     const config: ModelConfig = {
       trip: { kind: 'count-window', size: 4, minimumCalls: 3, failureRate: 0.5 },
       openMs: 100,
       backoff: { kind: 'exponential', factor: 2, maxMs: 400 },
       halfOpen: { maxCalls: 3, successThreshold: 2, maxWaitMs: 250 },
       callTimeoutMs: 40,
+      fallbackOnFailure: true,
     };
     await fc.assert(
       fc.asyncProperty(commands, (cmds) => fc.asyncModelRun(setup(config, 25), cmds)),

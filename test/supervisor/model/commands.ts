@@ -11,7 +11,15 @@ import { CircuitOpenError, type ManualClock, type Supervisor } from '../../../sr
 import { flushMicrotasks } from '../../../src/time/manual-clock.ts';
 import type { RunOptions } from '../../../src/types.ts';
 import { codeOf, type Deferred, deferred, type Outcome, type Tracked, track } from '../helpers.ts';
-import { type Expected, type ReferenceModel, SERVICE, type WorkOutcome } from './reference.ts';
+import {
+  type Expected,
+  type FallbackChoice,
+  fallbackValue,
+  type ReferenceModel,
+  type RestoredBreaker,
+  SERVICE,
+  type WorkOutcome,
+} from './reference.ts';
 
 export const EPS = 1 / 1024;
 
@@ -46,7 +54,10 @@ interface RealCall {
 }
 
 export interface Real {
-  readonly sup: Supervisor;
+  /** Replaced by a restore: a new supervisor built from a snapshot, on the same clock. */
+  sup: Supervisor;
+  /** Builds a supervisor restored from `snapshot`, with the service registered and its events recorded. */
+  readonly rebuild: (snapshot: unknown) => Supervisor;
   readonly clock: ManualClock;
   readonly events: StateChangeEvent[];
   readonly calls: Map<number, RealCall>;
@@ -72,13 +83,29 @@ function timeoutOf(m: CmdModel, choice: TimeoutChoice): number {
   return choice === 'default' ? m.ref.config.callTimeoutMs : choice === 'override' ? m.overrideMs : 0;
 }
 
+/** The call's own fallback, as the caller writes it. */
+function fallbackOf(id: number, choice: FallbackChoice): RunOptions<unknown>['fallback'] {
+  if (choice === 'none') return undefined;
+  if (choice === 'value') return { value: fallbackValue(id, 'value', 'rejected') };
+  return (_error, info) => fallbackValue(id, 'fn', info.kind);
+}
+
 function runOptions(
   m: CmdModel,
+  id: number,
   choice: TimeoutChoice,
   signal: AbortSignal | undefined,
+  fallback: FallbackChoice,
 ): RunOptions<unknown> | undefined {
-  const base = choice === 'default' ? {} : { timeoutMs: timeoutOf(m, choice) };
-  const options = signal === undefined ? base : { ...base, signal };
+  const options: {
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    fallback?: NonNullable<RunOptions<unknown>['fallback']>;
+  } = {};
+  if (choice !== 'default') options.timeoutMs = timeoutOf(m, choice);
+  if (signal !== undefined) options.signal = signal;
+  const fb = fallbackOf(id, fallback);
+  if (fb !== undefined) options.fallback = fb;
   return Object.keys(options).length === 0 ? undefined : options;
 }
 
@@ -88,7 +115,13 @@ function tick(m: CmdModel, r: Real, ms = EPS): void {
   r.clock.advance(ms);
 }
 
-function startHang(m: CmdModel, r: Real, choice: TimeoutChoice, withSignal: boolean): number {
+function startHang(
+  m: CmdModel,
+  r: Real,
+  choice: TimeoutChoice,
+  withSignal: boolean,
+  fallback: FallbackChoice = 'none',
+): number {
   const id = m.nextId++;
   const controller = withSignal ? new AbortController() : undefined;
   const rc: RealCall = {
@@ -106,10 +139,10 @@ function startHang(m: CmdModel, r: Real, choice: TimeoutChoice, withSignal: bool
     return rc.work.promise;
   };
   (rc as { tracked: Tracked<unknown> }).tracked = track(
-    r.sup.run(SERVICE, work, runOptions(m, choice, controller?.signal)),
+    r.sup.run(SERVICE, work, runOptions(m, id, choice, controller?.signal, fallback)),
   );
   r.calls.set(id, rc);
-  if (m.ref.admit(id, rc.timeoutMs) !== undefined) {
+  if (m.ref.admit(id, rc.timeoutMs, fallback) !== undefined) {
     m.openWork.push(id);
     if (withSignal) m.abortable.push(id);
   }
@@ -123,6 +156,7 @@ function startImmediate(
   outcome: WorkOutcome,
   sync: boolean,
   choice: TimeoutChoice,
+  fallback: FallbackChoice = 'none',
 ): () => void {
   const id = m.nextId++;
   const error = errorFor(outcome, id);
@@ -141,10 +175,10 @@ function startImmediate(
     return Promise.reject(error);
   };
   (rc as { tracked: Tracked<unknown> }).tracked = track(
-    r.sup.run(SERVICE, work, runOptions(m, choice, undefined)),
+    r.sup.run(SERVICE, work, runOptions(m, id, choice, undefined, fallback)),
   );
   r.calls.set(id, rc);
-  const admitted = m.ref.admit(id, rc.timeoutMs) !== undefined;
+  const admitted = m.ref.admit(id, rc.timeoutMs, fallback) !== undefined;
   // The model records the outcome when the work's result is delivered: at once for synchronous
   // work, after the whole burst's admissions for promise work.
   return () => {
@@ -209,6 +243,7 @@ export function verify(m: CmdModel, r: Real): void {
     timedOut: met.timedOutRequests,
     aborted: met.abortedRequests,
     late: met.lateResults,
+    fallbacks: met.fallbacks,
     consecutiveFailures: met.consecutiveFailures,
     opens: met.opens,
     inFlight: met.inFlight,
@@ -250,17 +285,18 @@ export class CallCmd implements Cmd {
     readonly outcome: WorkOutcome,
     readonly sync: boolean,
     readonly timeout: TimeoutChoice,
+    readonly fallback: FallbackChoice = 'none',
   ) {}
   check(): boolean {
     return true;
   }
   async run(m: CmdModel, r: Real): Promise<void> {
     tick(m, r);
-    startImmediate(m, r, this.outcome, this.sync, this.timeout)();
+    startImmediate(m, r, this.outcome, this.sync, this.timeout, this.fallback)();
     await settleAndVerify(m, r);
   }
   toString(): string {
-    return `call(${this.outcome}, ${this.sync ? 'sync' : 'async'}, timeout=${this.timeout})`;
+    return `call(${this.outcome}, ${this.sync ? 'sync' : 'async'}, timeout=${this.timeout}, fallback=${this.fallback})`;
   }
 }
 
@@ -269,17 +305,18 @@ export class HangCmd implements Cmd {
   constructor(
     readonly timeout: TimeoutChoice,
     readonly withSignal: boolean,
+    readonly fallback: FallbackChoice = 'none',
   ) {}
   check(): boolean {
     return true;
   }
   async run(m: CmdModel, r: Real): Promise<void> {
     tick(m, r);
-    startHang(m, r, this.timeout, this.withSignal);
+    startHang(m, r, this.timeout, this.withSignal, this.fallback);
     await settleAndVerify(m, r);
   }
   toString(): string {
-    return `hang(timeout=${this.timeout}${this.withSignal ? ', signal' : ''})`;
+    return `hang(timeout=${this.timeout}${this.withSignal ? ', signal' : ''}, fallback=${this.fallback})`;
   }
 }
 
@@ -377,5 +414,47 @@ export class ManualCmd implements Cmd {
   }
   toString(): string {
     return this.op;
+  }
+}
+
+/**
+ * Restores a random snapshot into a new supervisor (on the same clock, the old one closed), once
+ * no call is in flight: the saved state, generation, recovery time (past or future), backoff
+ * streak and counters, with the breaker's own window or none.
+ */
+export class RestoreCmd implements Cmd {
+  constructor(
+    readonly saved: Omit<RestoredBreaker, 'lastStateChange' | 'nextRecoveryAttempt'> & {
+      /** Recovery time relative to now (open only). */
+      readonly recoveryInMs: number;
+      readonly changedAgoMs: number;
+    },
+    readonly keepWindow: boolean,
+  ) {}
+  check(m: Readonly<CmdModel>): boolean {
+    return m.ref.inFlight === 0;
+  }
+  async run(m: CmdModel, r: Real): Promise<void> {
+    tick(m, r);
+    const now = m.ref.now;
+    const taken = JSON.parse(JSON.stringify(r.sup.snapshot())) as {
+      services: Record<string, { policy: unknown }>;
+    };
+    const { recoveryInMs, changedAgoMs, ...rest } = this.saved;
+    const saved: RestoredBreaker = {
+      ...rest,
+      lastStateChange: now - changedAgoMs,
+      nextRecoveryAttempt: rest.state === 'open' ? now + recoveryInMs : null,
+    };
+    const policy = this.keepWindow ? taken.services[SERVICE]!.policy : null;
+    await r.sup.close();
+    m.openWork.length = 0;
+    m.abortable.length = 0;
+    r.sup = r.rebuild({ version: 1, takenAt: now, services: { [SERVICE]: { ...saved, policy } } });
+    m.ref.restore(saved, this.keepWindow);
+    await settleAndVerify(m, r);
+  }
+  toString(): string {
+    return `restore(${JSON.stringify(this.saved)}, window=${this.keepWindow})`;
   }
 }

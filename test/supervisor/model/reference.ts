@@ -33,6 +33,20 @@ export interface ModelConfig {
     readonly maxWaitMs: number;
   };
   readonly callTimeoutMs: number;
+  /** Also answer failed and timed-out calls from their fallback. */
+  readonly fallbackOnFailure?: boolean;
+}
+
+/**
+ * A call's own fallback: none, `{ value }`, or a function of `(error, { kind })`. The values say
+ * which one answered, and for a function whether the call was rejected or failed.
+ */
+export type FallbackChoice = 'none' | 'value' | 'fn';
+
+/** The value a call's fallback answers with. */
+export function fallbackValue(id: number, choice: FallbackChoice, kind: 'rejected' | 'failed'): number {
+  if (choice === 'value') return 100_000 + id;
+  return (kind === 'rejected' ? 200_000 : 300_000) + id;
 }
 
 /** How the work of an admitted call ends (when it ends by itself). */
@@ -49,6 +63,7 @@ export interface ModelCall {
   readonly gen: number;
   readonly probe: boolean;
   readonly timeoutMs: number;
+  readonly fallback: FallbackChoice;
   /** Clock time the call times out; Infinity without a timeout. */
   readonly deadline: number;
   /** Admission order, to expire calls with equal deadlines first-in first-out. */
@@ -121,6 +136,26 @@ class CountWindowModel implements PolicyModel {
 
 export const SERVICE = 'svc';
 
+/** The saved breaker a restore loads (the shape of one entry of `snapshot().services`). */
+export interface RestoredBreaker {
+  readonly state: CircuitState;
+  readonly generation: number;
+  readonly lastStateChange: number;
+  readonly nextRecoveryAttempt: number | null;
+  readonly reopenStreak: number;
+  readonly counters: {
+    readonly opens: number;
+    readonly total: number;
+    readonly successful: number;
+    readonly failed: number;
+    readonly rejected: number;
+    readonly timedOut: number;
+    readonly aborted: number;
+    readonly fallbacks: number;
+    readonly late: number;
+  };
+}
+
 export class ReferenceModel {
   readonly config: ModelConfig;
   now = 0;
@@ -133,7 +168,16 @@ export class ReferenceModel {
   probesAdmitted = 0;
   probeSuccesses = 0;
   opens = 0;
-  readonly counters = { total: 0, successful: 0, failed: 0, rejected: 0, timedOut: 0, aborted: 0, late: 0 };
+  readonly counters = {
+    total: 0,
+    successful: 0,
+    failed: 0,
+    rejected: 0,
+    timedOut: 0,
+    aborted: 0,
+    late: 0,
+    fallbacks: 0,
+  };
   readonly events: StateChangeEvent[] = [];
   /** Every call ever made, by id: what its caller must see once it settled (undefined: pending). */
   readonly expected = new Map<number, Expected | undefined>();
@@ -230,13 +274,14 @@ export class ReferenceModel {
         due.endedBy = 'timeout';
         this.expected.set(due.id, { kind: 'code', code: 'ERR_CALL_TIMEOUT', timeoutMs: due.timeoutMs });
         this.#failure(due, true);
+        this.#failedFallback(due);
       }
     }
     this.now = target;
   }
 
   /** A call arrives. Returns the admitted call, or undefined when it was rejected (expectation set). */
-  admit(id: number, timeoutMs: number): ModelCall | undefined {
+  admit(id: number, timeoutMs: number, fallback: FallbackChoice = 'none'): ModelCall | undefined {
     if (this.state === 'open' && this.nextAttemptAt !== null && this.now >= this.nextAttemptAt) {
       this.#go('half-open', 'recovery-timer');
     }
@@ -247,11 +292,13 @@ export class ReferenceModel {
       case 'forced-open':
         this.counters.rejected++;
         this.expected.set(id, { kind: 'code', code: 'ERR_CIRCUIT_OPEN' });
+        this.#rejectedFallback(id, fallback);
         return undefined;
       case 'half-open':
         if (this.probesAdmitted >= this.config.halfOpen.maxCalls) {
           this.counters.rejected++;
           this.expected.set(id, { kind: 'code', code: 'ERR_HALF_OPEN_FULL' });
+          this.#rejectedFallback(id, fallback);
           return undefined;
         }
         this.probesAdmitted++;
@@ -266,6 +313,7 @@ export class ReferenceModel {
       gen: this.gen,
       probe,
       timeoutMs,
+      fallback,
       deadline: timeoutMs === 0 ? Infinity : this.now + timeoutMs,
       seq: this.#seq++,
       endedBy: undefined,
@@ -282,8 +330,61 @@ export class ReferenceModel {
     call.endedBy = 'work';
     this.expected.set(id, outcome === 'success' ? { kind: 'value', value: id } : { kind: 'error', error });
     if (outcome === 'success' || outcome === 'benign') this.#success(call);
-    else if (outcome === 'failure') this.#failure(call, false);
-    else this.#ignored(call, 'rejected');
+    else if (outcome === 'failure') {
+      this.#failure(call, false);
+      this.#failedFallback(call);
+    } else this.#ignored(call, 'rejected');
+  }
+
+  /** A rejected call with a fallback is answered by it. */
+  #rejectedFallback(id: number, fallback: FallbackChoice): void {
+    if (fallback === 'none') return;
+    this.counters.fallbacks++;
+    this.expected.set(id, { kind: 'value', value: fallbackValue(id, fallback, 'rejected') });
+  }
+
+  /** A failed (or timed-out) call with a fallback is answered by it with fallbackOnFailure, late or not. */
+  #failedFallback(call: ModelCall): void {
+    if (call.fallback === 'none' || this.config.fallbackOnFailure !== true) return;
+    this.counters.fallbacks++;
+    this.expected.set(call.id, { kind: 'value', value: fallbackValue(call.id, call.fallback, 'failed') });
+  }
+
+  /**
+   * Loads a saved breaker (what `new Supervisor({ restore })` then register() does): state and
+   * counters as saved; an open breaker whose recovery time has passed comes back half-open (reason
+   * `restore`), a half-open one starts a fresh half-open period. `keepWindow`: the saved policy data
+   * is this breaker's own window; otherwise the window starts empty.
+   */
+  restore(saved: RestoredBreaker, keepWindow: boolean): void {
+    this.state = saved.state;
+    this.gen = saved.generation;
+    this.lastChange = saved.lastStateChange;
+    this.reopenStreak = saved.reopenStreak;
+    this.opens = saved.counters.opens;
+    this.probesAdmitted = 0;
+    this.probeSuccesses = 0;
+    this.nextAttemptAt = null;
+    this.halfOpenUntil = null;
+    const c = saved.counters;
+    Object.assign(this.counters, {
+      successful: c.successful,
+      failed: c.failed,
+      rejected: c.rejected,
+      timedOut: c.timedOut,
+      aborted: c.aborted,
+      late: c.late,
+      fallbacks: c.fallbacks,
+      total: Math.max(c.total, c.successful + c.failed + c.rejected + c.aborted),
+    });
+    if (!keepWindow) this.policy.reset();
+    if (saved.state === 'open') {
+      const at = saved.nextRecoveryAttempt ?? this.now;
+      if (at <= this.now) this.#go('half-open', 'restore');
+      else this.nextAttemptAt = at;
+    } else if (saved.state === 'half-open') {
+      this.halfOpenUntil = this.now + this.config.halfOpen.maxWaitMs;
+    }
   }
 
   /** The caller aborts call `id`. */
