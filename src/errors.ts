@@ -46,15 +46,22 @@ const FAILURE_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCode.WorkerLoad,
 ]);
 
+/**
+ * The thread running the call died. `collateral: true` marks a call lost with a thread that
+ * another call brought down (its `cause` names that call): one fault counts as one failure, so
+ * collateral errors never count as failures themselves.
+ */
 export class WorkerCrashedError extends BreakwaterError {
   readonly exitCode: number | undefined;
+  readonly collateral: boolean;
   constructor(
     service: string,
     message: string,
-    options: BreakwaterErrorOptions & { exitCode?: number } = {},
+    options: BreakwaterErrorOptions & { exitCode?: number; collateral?: boolean } = {},
   ) {
     super(ErrorCode.WorkerCrashed, message, { ...options, service });
     this.exitCode = options.exitCode;
+    this.collateral = options.collateral ?? false;
   }
 }
 
@@ -92,9 +99,20 @@ export class BulkheadFullError extends BreakwaterError {
   }
 }
 
+/**
+ * A value could not cross the thread boundary. `direction: 'arguments'` (the default): the call's
+ * arguments, rejected before any thread is used, not a failure. `direction: 'result'`: the
+ * handler's result, which is the handler's failure.
+ */
 export class NotCloneableError extends BreakwaterError {
-  constructor(service: string, message: string, options: BreakwaterErrorOptions = {}) {
+  readonly direction: 'arguments' | 'result';
+  constructor(
+    service: string,
+    message: string,
+    options: BreakwaterErrorOptions & { direction?: 'arguments' | 'result' } = {},
+  ) {
     super(ErrorCode.NotCloneable, message, { ...options, service });
+    this.direction = options.direction ?? 'arguments';
   }
 }
 
@@ -145,14 +163,16 @@ export const isUnknownHandlerError = guard<UnknownHandlerError>(ErrorCode.Unknow
  */
 export function isProtectionError(error: unknown): boolean {
   const code = codeOf(error);
-  return typeof code === 'string' && PROTECTION_CODES.has(code);
+  if (typeof code !== 'string' || !PROTECTION_CODES.has(code)) return false;
+  // A handler's result that can't cross the boundary is the handler's failure, not a protection.
+  return !(code === ErrorCode.NotCloneable && (error as { direction?: unknown }).direction === 'result');
 }
 
 /**
  * Whether an error counts as a failure of the service by default: anything that is not a
- * protection error. A service's `isFailure` option refines this for the service's own errors;
+ * protection error, nor collateral damage of another call's fault (`collateral: true`). A service's `isFailure` option refines this for the service's own errors;
  * protection errors never count, whatever `isFailure` says.
  */
 export function countsAsFailure(error: unknown): boolean {
-  return !isProtectionError(error);
+  return !isProtectionError(error) && (error as { collateral?: unknown } | null)?.collateral !== true;
 }

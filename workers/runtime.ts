@@ -9,7 +9,6 @@
  * reserved for the thread itself dying, so the main thread can tell the two apart.
  */
 import { BroadcastChannel, type MessagePort, parentPort, threadId, workerData } from 'node:worker_threads';
-import { isDataCloneError, whyNotCloneable } from '../src/pool/cloneable.ts';
 import {
   LaneOp,
   type LaneRequest,
@@ -17,11 +16,11 @@ import {
   outcomeOfMark,
   type RuntimeData,
   type RuntimeNotice,
-  type SerializedThrown,
-  serializeError,
   slotMark,
   type TaskMessage,
 } from '../src/pool/protocol.ts';
+import { whyNotCloneable } from '../src/serialization/cloneable.ts';
+import { type SerializedThrown, serializeError } from '../src/serialization/errors.ts';
 
 type Handler = (...args: unknown[]) => unknown;
 
@@ -163,8 +162,12 @@ function returned(slot: number, name: string, value: unknown): unknown {
   // A result postMessage can't clone would crash the thread inside piscina; report it instead.
   const why = whyNotCloneable(value, true);
   if (why === undefined) return value;
-  const error = new TypeError(`the result of handler "${name}" can't be sent to the main thread: ${why}`);
-  return threw(slot, error);
+  Atomics.store(started, slot, slotMark(Outcome.NotCloneable));
+  return resultNotCloneable(name, why);
+}
+
+function resultNotCloneable(name: string, why: string): string {
+  return `the result of handler "${name}" can't be sent to the main thread: ${why}`;
 }
 
 function threw(slot: number, error: unknown): SerializedThrown {
@@ -194,10 +197,9 @@ export function lane(task: { readonly port: MessagePort }): void {
     out = [];
     try {
       port.postMessage(batch);
-    } catch (error) {
-      if (!isDataCloneError(error)) throw error;
-      // Outcomes were checked one by one; this is a value the cheap check let through. Send each
-      // on its own so only the bad one turns into an error.
+    } catch {
+      // Outcomes were checked one by one; this is a value the check let through (or a batch too
+      // big to send at once). Send each on its own so only the bad one turns into an error.
       for (let i = 0; i < batch.length; i += 3) postOne(port, batch[i] as number, batch[i + 1], batch[i + 2]);
     }
   };
@@ -245,6 +247,7 @@ function postOne(port: MessagePort, slot: number, kind: unknown, value: unknown)
   try {
     port.postMessage([slot, kind, value]);
   } catch (error) {
-    port.postMessage([slot, Outcome.Threw, serializeError(error)]);
+    const why = error instanceof Error ? error.message : 'it could not be cloned';
+    port.postMessage([slot, Outcome.NotCloneable, `the result can't be sent to the main thread: ${why}`]);
   }
 }

@@ -15,12 +15,12 @@ import {
   SupervisorClosedError,
   UnknownHandlerError,
 } from '../errors.ts';
+import { whyNotCloneable } from '../serialization/cloneable.ts';
 import type { Clock } from '../time/clock.ts';
 import { Deadlines } from '../time/deadlines.ts';
 import { Scheduler } from '../time/scheduler.ts';
 import type { Logger, PoolMetrics } from '../types.ts';
 import { PoolCall, SlotTable } from './call.ts';
-import { whyNotCloneable } from './cloneable.ts';
 import type { Engine } from './engine.ts';
 import { CallFlow } from './flow.ts';
 import { type HostEvents, PoolHost } from './host.ts';

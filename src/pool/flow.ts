@@ -13,14 +13,15 @@ import {
   UnknownHandlerError,
   WorkerLoadError,
 } from '../errors.ts';
+import { isDataCloneError } from '../serialization/cloneable.ts';
+import { deserializeError, type SerializedThrown } from '../serialization/errors.ts';
 import type { Clock } from '../time/clock.ts';
 import type { DeadlineList, Deadlines } from '../time/deadlines.ts';
 import { type CallOwner, Phase, type PoolCall, type SlotTable, WaitQueue } from './call.ts';
 import { lostCallError } from './classify.ts';
-import { isDataCloneError } from './cloneable.ts';
 import type { Engine, EngineSink } from './engine.ts';
 import type { PoolHost } from './host.ts';
-import { deserializeError, Outcome, type SerializedThrown } from './protocol.ts';
+import { Outcome } from './protocol.ts';
 
 /** A call whose thread died before starting it goes back to the queue at most this often. */
 const MAX_REQUEUES = 2;
@@ -182,6 +183,9 @@ export class CallFlow implements CallOwner, EngineSink {
         call.fail(this.loadError(error));
         break;
       }
+      case Outcome.NotCloneable:
+        call.fail(new NotCloneableError(this.#service, String(value), { direction: 'result' }));
+        break;
       case Outcome.Skipped:
         break;
     }

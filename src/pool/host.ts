@@ -7,10 +7,11 @@
  * only after an exponentially growing, capped delay, and only when a call needs it).
  */
 import { Piscina } from 'piscina';
+import { deserializeError } from '../serialization/errors.ts';
 import type { Scheduler } from '../time/scheduler.ts';
 import type { Logger } from '../types.ts';
 import type { ResolvedPoolOptions } from './options.ts';
-import { deserializeError, isRuntimeNotice, type RuntimeData } from './protocol.ts';
+import { isRuntimeNotice, type RuntimeData } from './protocol.ts';
 import { needsTypeScriptLoader, runtimeFile, typeScriptExecArgv } from './runtime-location.ts';
 import { type Generation, loadRetryDelay, TERMINATE_GRACE_MS, ThreadState } from './threads.ts';
 

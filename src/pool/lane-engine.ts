@@ -8,8 +8,8 @@
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { isDataCloneError } from '../serialization/cloneable.ts';
 import type { PoolCall, SlotTable } from './call.ts';
-import { isDataCloneError } from './cloneable.ts';
 import type { Engine, EngineSink } from './engine.ts';
 import type { Balancer, PoolHost } from './host.ts';
 import { LaneOp, type LaneReply, type Outcome } from './protocol.ts';

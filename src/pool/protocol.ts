@@ -1,13 +1,12 @@
 /**
  * The one protocol between the main thread and the worker runtime (workers/runtime.ts): message
- * shapes, outcome kinds, and the explicit error serialization. Structured clone alone would drop
- * an error's class name, its `code` on older Nodes, custom fields and the cause chain; this keeps
- * them. Both sides import this module, so it must stay free of Node-main-thread-only imports.
+ * shapes and outcome kinds (errors travel as src/serialization/errors.ts makes them). Both sides
+ * import this module, so it must stay free of Node-main-thread-only imports.
  *
  * A message can carry many calls (batching mode) and results stream back in batches too; the
  * per-call form (piscina's one task per message) is the batch of one.
  */
-import { whyNotCloneable } from './cloneable.ts';
+import type { SerializedThrown } from '../serialization/errors.ts';
 
 // ---------------------------------------------------------------- outcomes
 
@@ -23,6 +22,8 @@ export const Outcome = {
   LoadFailed: 3,
   /** The main thread gave up on the call before it started (queue timeout, abort): not run. */
   Skipped: 4,
+  /** The handler's result can't be sent to the main thread; `v` says why (a string). */
+  NotCloneable: 5,
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
@@ -96,145 +97,4 @@ export type RuntimeNotice =
 
 export function isRuntimeNotice(message: unknown): message is RuntimeNotice {
   return typeof message === 'object' && message !== null && 'bw' in message;
-}
-
-// ---------------------------------------------------------------- errors
-
-/** A thrown value that is not an Error travels as itself (if it can be cloned). */
-export interface SerializedValue {
-  readonly kind: 'value';
-  readonly value: unknown;
-}
-
-export interface SerializedError {
-  readonly kind: 'error';
-  /** The error's `name`, or its class name when `name` is the inherited "Error". */
-  readonly name: string;
-  readonly message: string;
-  readonly stack: string | undefined;
-  readonly code: unknown;
-  readonly cause: SerializedThrown | undefined;
-  /** Own enumerable fields other than the ones above. */
-  readonly fields: Record<string, unknown> | undefined;
-  /** An AggregateError's errors. */
-  readonly errors: SerializedThrown[] | undefined;
-}
-
-export type SerializedThrown = SerializedError | SerializedValue;
-
-/** Causes followed before the chain is cut (a cause may point back at its error). */
-export const MAX_CAUSE_DEPTH = 8;
-const MAX_AGGREGATED = 16;
-const RESERVED = new Set(['name', 'message', 'stack', 'cause', 'code', 'errors']);
-
-/** Turns anything thrown into plain data that survives postMessage. */
-export function serializeError(thrown: unknown, depth = 0): SerializedThrown {
-  if (!(thrown instanceof Error) && !isErrorLike(thrown)) {
-    if (whyNotCloneable(thrown, true) === undefined) return { kind: 'value', value: thrown };
-    return { kind: 'value', value: String(thrown) };
-  }
-  const error = thrown as Error & { code?: unknown; errors?: unknown };
-  let fields: Record<string, unknown> | undefined;
-  for (const key of Object.keys(error)) {
-    if (RESERVED.has(key)) continue;
-    const value = (error as unknown as Record<string, unknown>)[key];
-    fields ??= {};
-    fields[key] =
-      value instanceof Error && depth < MAX_CAUSE_DEPTH
-        ? rebuildLater(serializeError(value, depth + 1))
-        : whyNotCloneable(value, true) === undefined
-          ? value
-          : `[not cloneable: ${typeof value}]`;
-  }
-  const hasCause = 'cause' in error && error.cause !== undefined;
-  const code = error.code;
-  return {
-    kind: 'error',
-    name: errorName(error),
-    message: String(error.message),
-    stack: typeof error.stack === 'string' ? error.stack : undefined,
-    code: code === undefined || whyNotCloneable(code, true) === undefined ? code : String(code),
-    cause: hasCause && depth < MAX_CAUSE_DEPTH ? serializeError(error.cause, depth + 1) : undefined,
-    fields,
-    errors:
-      Array.isArray(error.errors) && depth < MAX_CAUSE_DEPTH
-        ? error.errors.slice(0, MAX_AGGREGATED).map((e: unknown) => serializeError(e, depth + 1))
-        : undefined,
-  };
-}
-
-/** Rebuilds what `serializeError` made: an Error with the original name, message, code, cause, fields. */
-export function deserializeError(data: SerializedThrown): unknown {
-  if (data.kind === 'value') return data.value;
-  const error: Error & Record<string, unknown> = new Error(data.message) as Error & Record<string, unknown>;
-  Object.defineProperty(error, 'name', {
-    value: data.name,
-    writable: true,
-    configurable: true,
-    enumerable: false,
-  });
-  if (data.stack !== undefined) {
-    Object.defineProperty(error, 'stack', {
-      value: data.stack,
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
-  }
-  if (data.code !== undefined) error.code = data.code;
-  if (data.cause !== undefined) {
-    Object.defineProperty(error, 'cause', {
-      value: deserializeError(data.cause),
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
-  }
-  if (data.errors !== undefined) {
-    Object.defineProperty(error, 'errors', {
-      value: data.errors.map(deserializeError),
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
-  }
-  if (data.fields !== undefined) {
-    for (const key of Object.keys(data.fields)) {
-      const value = data.fields[key];
-      error[key] = isNestedError(value) ? deserializeError(value.error) : value;
-    }
-  }
-  return error;
-}
-
-/** An Error stored in a custom field travels serialized, tagged so it is rebuilt too. */
-interface NestedError {
-  readonly __bwError: true;
-  readonly error: SerializedThrown;
-}
-
-function rebuildLater(error: SerializedThrown): NestedError {
-  return { __bwError: true, error };
-}
-
-function isNestedError(value: unknown): value is NestedError {
-  return typeof value === 'object' && value !== null && (value as { __bwError?: unknown }).__bwError === true;
-}
-
-/** Errors from another realm (or DOMException in some runtimes) fail `instanceof Error`. */
-function isErrorLike(value: unknown): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { message?: unknown }).message === 'string' &&
-    typeof (value as { stack?: unknown }).stack === 'string'
-  );
-}
-
-function errorName(error: Error): string {
-  const name = typeof error.name === 'string' ? error.name : 'Error';
-  if (name !== 'Error') return name;
-  // `class HttpError extends Error {}` keeps the inherited name "Error": its class name says more.
-  const ctor = (error as { constructor?: { name?: unknown } }).constructor;
-  return typeof ctor?.name === 'string' && ctor.name !== '' && ctor.name !== 'Object' ? ctor.name : name;
 }

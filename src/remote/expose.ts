@@ -7,7 +7,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import type { SupervisorEventName, SupervisorListener } from '../events.ts';
-import { serializeError } from '../pool/protocol.ts';
+import { serializeError } from '../serialization/errors.ts';
 import type { CallOptions, CircuitState, HealthReport, ServiceMetrics } from '../types.ts';
 import {
   eventToWire,

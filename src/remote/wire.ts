@@ -10,7 +10,7 @@
 
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { deserializeError, type SerializedThrown, serializeError } from '../pool/protocol.ts';
+import { deserializeError, type SerializedThrown, serializeError } from '../serialization/errors.ts';
 
 type Handler = Comlink.TransferHandler<unknown, unknown>;
 

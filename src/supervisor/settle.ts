@@ -5,7 +5,7 @@
  * so a failure, a late result and a pool's own rejection mean the same for every call shape.
  */
 import * as core from '../core/breaker.ts';
-import { CallTimeoutError, ErrorCode, isProtectionError } from '../errors.ts';
+import { CallTimeoutError, countsAsFailure, ErrorCode } from '../errors.ts';
 import type { Fallback, FallbackInfo } from '../types.ts';
 import { type Engine, NOT_TIMED } from './engine.ts';
 import type { ServiceRecord } from './service.ts';
@@ -80,7 +80,8 @@ export function errored(
 }
 
 function classify(e: Engine, svc: ServiceRecord, error: unknown): ErrorKind {
-  if (isProtectionError(error)) return 'ignored';
+  // Protection errors, and collateral losses of another call's fault, never count.
+  if (!countsAsFailure(error)) return 'ignored';
   const isFailure = svc.breaker.options.isFailure;
   if (isFailure === undefined) return 'failure';
   try {

@@ -65,9 +65,13 @@ describe('handler errors (scenario 1)', () => {
     expect((thrown as { error: unknown }).error).toEqual({ reason: 'plain object', n: 1 });
   });
 
-  it('turns a result that cannot be sent back into an error of the handler', async () => {
+  it('turns a result that cannot be sent back into ERR_NOT_CLONEABLE, the handler failure', async () => {
     const r = await outcome(t.call('returnFunction'));
-    expect((r as { error: Error }).error).toMatchObject({ name: 'TypeError' });
+    expect((r as { error: Error }).error).toMatchObject({
+      name: 'NotCloneableError',
+      code: 'ERR_NOT_CLONEABLE',
+      direction: 'result',
+    });
     expect((r as { error: Error }).error.message).toContain('returnFunction');
   });
 });

@@ -169,3 +169,18 @@ export async function untilBlockedInRead(path: string): Promise<void> {
   }
   throw new Error(`thread ${tid} never blocked in read() of ${path}`);
 }
+
+/**
+ * The pool configurations every isolation test runs in: one call per message, several calls
+ * sharing a thread, and batching.
+ */
+export const MODES: readonly {
+  readonly mode: string;
+  readonly options: ServiceOptions;
+  /** Several calls run on one thread at once in this mode. */
+  readonly shared: boolean;
+}[] = [
+  { mode: 'per-call', options: {}, shared: false },
+  { mode: 'concurrentTasksPerWorker 4', options: { concurrentTasksPerWorker: 4 }, shared: true },
+  { mode: 'batching', options: { batching: true }, shared: true },
+];

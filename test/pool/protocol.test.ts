@@ -1,7 +1,7 @@
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { isDataCloneError, whyNotCloneable } from '../../src/pool/cloneable.ts';
-import { deserializeError, MAX_CAUSE_DEPTH, serializeError } from '../../src/pool/protocol.ts';
+import { isDataCloneError, whyNotCloneable } from '../../src/serialization/cloneable.ts';
+import { deserializeError, MAX_CAUSE_DEPTH, serializeError } from '../../src/serialization/errors.ts';
 
 /** Through serialization and a real structured clone, as between threads. */
 const roundTrip = (thrown: unknown): unknown => deserializeError(structuredClone(serializeError(thrown)));
