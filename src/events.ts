@@ -2,7 +2,10 @@
  * The typed event map. Every payload is one object with at least `service` and `at` (clock ms).
  * Only the supervisor emits, and only after the state it reports is committed.
  */
+import type { FleetDegradedEvent, FleetRestoredEvent } from './fleet/types.ts';
 import type { CircuitState, TransitionReason } from './types.ts';
+
+export type { FleetDegradedEvent, FleetRestoredEvent };
 
 export interface StateChangeEvent {
   readonly service: string;
@@ -16,6 +19,8 @@ export interface StateChangeEvent {
   readonly nextRecoveryAttempt: number | null;
   /** Consecutive failures when the change happened. */
   readonly consecutiveFailures: number;
+  /** Fleet mode, reason `fleet`: the node that decided the change. */
+  readonly origin?: string;
 }
 
 export interface CallSucceededEvent {
@@ -90,6 +95,10 @@ export interface SupervisorEvents {
   lateResult: [LateResultEvent];
   listenerError: [ListenerErrorEvent];
   registered: [ServiceRegisteredEvent];
+  /** Fleet mode: Redis is down, slow or partitioned; every breaker decides locally. */
+  fleetDegraded: [FleetDegradedEvent];
+  /** Fleet mode: Redis answers again and the shared state was re-read. */
+  fleetRestored: [FleetRestoredEvent];
 }
 
 export type SupervisorEventName = keyof SupervisorEvents;

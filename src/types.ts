@@ -6,6 +6,7 @@
 
 import type { TransferListItem } from 'node:worker_threads';
 import type { CircuitState } from './core/states.ts';
+import type { Fleet } from './fleet/types.ts';
 import type { TripPolicy } from './policy/types.ts';
 import type { Clock } from './time/clock.ts';
 
@@ -193,6 +194,17 @@ export interface SupervisorOptions {
   readonly restore?: SupervisorSnapshot | undefined;
   /** Capture stack traces on protection errors (circuit open, half-open full). @default false */
   readonly captureStacks?: boolean | undefined;
+  /**
+   * Fleet mode: share every breaker with the other processes of the fleet (`new RedisFleet()` from
+   * `breakwater/redis`). The supervisor closes it in close(). @default none
+   */
+  readonly fleet?: Fleet | undefined;
+}
+
+/** `reset()`, `forceOpen()`, `disable()`: `fleet` applies the change on every node of the fleet. */
+export interface ManualOptions {
+  /** @default 'local' */
+  readonly scope?: 'local' | 'fleet' | undefined;
 }
 
 /** Pool figures, present in metrics of services that run in a worker pool. */

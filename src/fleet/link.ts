@@ -72,8 +72,11 @@ export class ServiceLink {
   #pendingCommand: FleetCommand | undefined;
   #lease: Lease | undefined;
   #acquiring = false;
-  #retry: NodeJS.Timeout | undefined;
-  /** The gate said no: this link owes the host a release() (lease won, or the fleet degraded). */
+  /** Host clock time before which the lease is not worth asking for again (it is held, or early). */
+  #retryAt = 0;
+  /** Host clock time when the shared open period ends, as Redis said (time left + now). */
+  #sharedUntil = 0;
+  /** The gate held a breaker back: this link owes the host a release() (lease won, fleet degraded). */
   #waiting = false;
 
   constructor(name: string, keys: ServiceKeys, ctx: LinkContext) {
@@ -129,13 +132,19 @@ export class ServiceLink {
 
   // ------------------------------------------------------------------ from the supervisor
 
-  /** The gate before open -> half-open: only the lease holder probes an open shared fleet-wide. */
-  gate(): boolean {
-    if (!this.#ctx.healthy() || this.#shared?.state !== 'open') return true;
-    if (this.#lease !== undefined && sameSeen(this.#lease.seen, this.#seen)) return true;
+  /**
+   * The gate before open -> half-open: only the lease holder probes an open shared fleet-wide.
+   * `null`: go; a time: stay open until then (the supervisor asks again, or release() does sooner).
+   */
+  gate(now: number): number | null {
+    if (!this.#ctx.healthy() || this.#shared?.state !== 'open') return null;
+    if (this.#lease !== undefined && sameSeen(this.#lease.seen, this.#seen)) return null;
     this.#waiting = true;
+    if (this.#sharedUntil > now) return this.#sharedUntil;
+    if (this.#retryAt > now) return this.#retryAt;
     this.#acquire();
-    return false;
+    // Bounded like the command: its reply (or its failure) calls release() sooner.
+    return now + this.#ctx.o.commandTimeoutMs + 50;
   }
 
   /** A committed local transition. */
@@ -177,19 +186,13 @@ export class ServiceLink {
 
   /** The fleet degraded: stop waiting for Redis; a breaker held at the gate decides alone. */
   degraded(): void {
-    clearTimeout(this.#retry);
-    this.#retry = undefined;
     this.#acquiring = false;
-    if (this.#waiting) {
-      this.#waiting = false;
-      this.#ctx.host.release(this.name);
-    }
+    this.#retryAt = 0;
+    this.#releaseGate();
   }
 
-  /** Stops timers and gives a held lease back (bounded). */
+  /** Gives a held lease back (bounded). */
   async close(): Promise<void> {
-    clearTimeout(this.#retry);
-    this.#retry = undefined;
     this.#waiting = false;
     const lease = this.#endLease();
     if (lease !== undefined && this.#ctx.conn.up) {
@@ -253,65 +256,75 @@ export class ServiceLink {
 
   /** Records a state this node wrote itself (no local change: the supervisor is already there). */
   #know(s: Shared): void {
-    if (!isNewer(s, this.#seen)) return;
-    this.#seen = { epoch: s.epoch, v: s.v };
-    this.#shared = s;
+    if (isNewer(s, this.#seen)) this.#learn(s);
   }
 
   /** Adopts a shared state if it is newer than what this node saw (or always, when `force`). */
   #adopt(s: Shared, force: boolean): void {
     const newer = isNewer(s, this.#seen);
     if (!newer && !force) return;
-    if (newer) {
-      this.#seen = { epoch: s.epoch, v: s.v };
-      this.#shared = s;
-    }
+    if (newer) this.#learn(s);
     if (this.#lease !== undefined && !sameSeen(this.#lease.seen, this.#seen)) this.#endLease();
-    clearTimeout(this.#retry);
-    this.#retry = undefined;
-    this.#waiting = false;
+    this.#retryAt = 0;
     if (s.origin !== this.#ctx.o.node) this.#ctx.stats.adopted++;
     this.#ctx.host.adopt(
       this.name,
       { state: s.state, remainingMs: s.remainingMs, reopens: s.reopens, origin: s.origin },
       s.reason === 'manual',
     );
+    // A breaker held at the gate is asked again against what the fleet now says.
+    this.#releaseGate();
+  }
+
+  #learn(s: Shared): void {
+    this.#seen = { epoch: s.epoch, v: s.v };
+    this.#shared = s;
+    this.#sharedUntil = s.state === 'open' ? this.#ctx.host.clock.now() + s.remainingMs : 0;
+  }
+
+  #releaseGate(): void {
+    if (!this.#waiting) return;
+    this.#waiting = false;
+    this.#ctx.host.release(this.name);
   }
 
   // ------------------------------------------------------------------ the probe lease
 
   #acquire(): void {
     const base = this.#seen;
-    if (this.#acquiring || this.#retry !== undefined || base === undefined) return;
+    if (this.#acquiring || base === undefined) return;
     this.#acquiring = true;
     const token = randomUUID();
     const { conn, o } = this.#ctx;
-    conn
-      .eval(acquireScript, [this.#keys.state, this.#keys.lease], [token, o.leaseMs, base.epoch, base.v])
-      .then(
-        (raw) => {
-          this.#acquiring = false;
-          const r = parseReply(raw);
-          switch (r.tag) {
-            case 'won':
-              this.#won(token, base);
-              return;
-            case 'wait':
-              this.#retryIn(r.remainingMs + 1);
-              return;
-            case 'held':
-              this.#retryIn(r.extra > 0 ? r.extra + 1 : 5);
-              return;
-            default:
-              // The shared state moved on without this node hearing of it (a lost message).
-              this.#adopt(r, true);
-              if (r.state === 'open' && this.#waiting) this.#retryIn(r.remainingMs + 1);
-          }
-        },
-        () => {
-          this.#acquiring = false; // the connection reports the failure; degraded() releases the gate
-        },
-      );
+    const keys = [this.#keys.state, this.#keys.lease];
+    conn.eval(acquireScript, keys, [token, o.leaseMs, base.epoch, base.v]).then(
+      (raw) => {
+        this.#acquiring = false;
+        const r = parseReply(raw);
+        const now = this.#ctx.host.clock.now();
+        switch (r.tag) {
+          case 'won':
+            this.#won(token, base);
+            return;
+          case 'wait':
+            // The open period has not ended by Redis's clock: ask again when it has.
+            this.#sharedUntil = now + r.remainingMs + 1;
+            this.#releaseGate();
+            return;
+          case 'held':
+            // Another node probes; its outcome arrives as a message, or its lease expires by then.
+            this.#retryAt = now + (r.extra > 0 ? r.extra + 1 : 5);
+            this.#releaseGate();
+            return;
+          default:
+            // The shared state moved on without this node hearing of it (a lost message).
+            this.#adopt(r, true);
+        }
+      },
+      () => {
+        this.#acquiring = false; // the connection reports the failure; degraded() releases the gate
+      },
+    );
   }
 
   #won(token: string, base: Seen): void {
@@ -323,8 +336,7 @@ export class ServiceLink {
     const renew = setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#ctx.o.leaseMs / 3)));
     renew.unref();
     this.#lease = { token, seen: base, renew };
-    this.#waiting = false;
-    this.#ctx.host.release(this.name);
+    this.#releaseGate(); // the gate now says yes: the breaker goes half-open
     if (this.#ctx.host.view(this.name)?.state !== 'half-open') this.#release(this.#endLease()?.token);
   }
 
@@ -339,15 +351,6 @@ export class ServiceLink {
       },
       () => {},
     );
-  }
-
-  #retryIn(ms: number): void {
-    clearTimeout(this.#retry);
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      if (this.#waiting && this.#ctx.healthy()) this.#acquire();
-    }, ms);
-    this.#retry.unref();
   }
 
   /** Forgets the held lease (stops renewing) and returns it, for a settle or a release. */

@@ -68,15 +68,8 @@ export class RedisFleet implements Fleet {
     if (this.#healthy) this.#syncLink(link);
   }
 
-  unregistered(service: string): void {
-    const link = this.#links.get(service);
-    if (link === undefined) return;
-    this.#links.delete(service);
-    void link.close();
-  }
-
-  mayHalfOpen(service: string): boolean {
-    return this.#links.get(service)?.gate() ?? true;
+  beforeHalfOpen(service: string, now: number): number | null {
+    return this.#links.get(service)?.gate(now) ?? null;
   }
 
   transitioned(service: string, t: LocalTransition): void {

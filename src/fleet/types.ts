@@ -82,8 +82,8 @@ export interface FleetHost {
    */
   adopt(service: string, update: FleetUpdate, command: boolean): void;
   /**
-   * The gate let an open breaker go: move it to half-open now if its open period has ended
-   * (the lease was won, or the fleet is degraded and the node decides alone).
+   * Asks the gate again, now, for an open breaker it held back (the lease was won, or the fleet is
+   * degraded and the node decides alone): with its yes the breaker goes half-open.
    */
   release(service: string): void;
   degraded(event: FleetDegradedEvent): void;
@@ -121,13 +121,13 @@ export interface Fleet {
   attach(host: FleetHost): void;
   /** A service was registered: read its shared state. */
   registered(service: string): void;
-  /** A service was unregistered. */
-  unregistered(service: string): void;
   /**
-   * The gate asked before open -> half-open. Synchronous, from what the fleet already knows; when
-   * it says no, the fleet calls `host.release()` later (lease won, or Redis degraded).
+   * The gate asked before open -> half-open, synchronous, from what the fleet already knows:
+   * `null` lets the breaker go half-open now; a clock time keeps it open until then, when the gate
+   * is asked again (or sooner: the fleet calls `host.release()` once the lease is won or Redis is
+   * gone).
    */
-  mayHalfOpen(service: string): boolean;
+  beforeHalfOpen(service: string, now: number): number | null;
   /** A local transition was committed (never called on the success path). Never throws. */
   transitioned(service: string, t: LocalTransition): void;
   /** Writes a fleet-wide operator command (after the supervisor applied it locally). */

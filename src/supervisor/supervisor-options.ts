@@ -3,6 +3,8 @@
  * the field, defaults filled, and copied so later changes to the caller's objects can't leak in.
  */
 import { DEFAULTS, MAX_MS } from '../defaults.ts';
+import { invalidOption } from '../errors.ts';
+import type { Fleet } from '../fleet/types.ts';
 import { copyServiceOptions, resolveServiceOptions } from '../options.ts';
 import { type Clock, systemClock } from '../time/clock.ts';
 import type { Logger, ServiceOptions, SupervisorSnapshot } from '../types.ts';
@@ -15,9 +17,28 @@ export interface ResolvedSupervisorOptions {
   readonly defaults: ServiceOptions | undefined;
   readonly restore: SupervisorSnapshot | undefined;
   readonly captureStacks: boolean;
+  readonly fleet: Fleet | undefined;
 }
 
-const SUPERVISOR_KEYS: readonly string[] = ['clock', 'logger', 'defaults', 'restore', 'captureStacks'];
+const SUPERVISOR_KEYS: readonly string[] = [
+  'clock',
+  'logger',
+  'defaults',
+  'restore',
+  'captureStacks',
+  'fleet',
+];
+
+/** What a fleet must implement (src/fleet/types.ts). */
+const FLEET_METHODS = [
+  'attach',
+  'registered',
+  'beforeHalfOpen',
+  'transitioned',
+  'command',
+  'status',
+  'close',
+] as const;
 
 export function resolveSupervisorOptions(input: unknown): ResolvedSupervisorOptions {
   const o = objectOption(input, 'options') ?? {};
@@ -31,6 +52,12 @@ export function resolveSupervisorOptions(input: unknown): ResolvedSupervisorOpti
   if (logger !== undefined) {
     for (const m of ['info', 'warn', 'error'] as const) requiredFunction(logger[m], `options.logger.${m}`);
   }
+  const fleet = o.fleet as Fleet | undefined;
+  if (fleet !== undefined) {
+    if (typeof fleet !== 'object' || fleet === null)
+      throw invalidOption('type', 'options.fleet', 'a fleet (new RedisFleet())', fleet);
+    for (const m of FLEET_METHODS) requiredFunction(fleet[m], `options.fleet.${m}`);
+  }
   const defaults = objectOption(o.defaults, 'options.defaults') as ServiceOptions | undefined;
   if (defaults !== undefined) resolveServiceOptions(defaults, 'options.defaults');
   return {
@@ -42,6 +69,7 @@ export function resolveSupervisorOptions(input: unknown): ResolvedSupervisorOpti
     restore:
       o.restore === undefined ? undefined : structuredClone(validateSnapshot(o.restore, 'options.restore')),
     captureStacks: boolOption(o.captureStacks, 'options.captureStacks', false),
+    fleet,
   };
 }
 

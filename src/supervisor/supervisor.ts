@@ -7,6 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import * as core from '../core/breaker.ts';
 import { SupervisorClosedError } from '../errors.ts';
 import type { SupervisorEventName, SupervisorListener } from '../events.ts';
+import type { Fleet, FleetCommand, FleetStatus } from '../fleet/types.ts';
 import { createServiceProxy, type ServiceProxy } from '../proxy.ts';
 import { openConnection, type RemoteConnection } from '../remote/expose.ts';
 import type { Clock } from '../time/clock.ts';
@@ -14,6 +15,7 @@ import type * as T from '../types.ts';
 import { checkCall, checkPoolCall } from './call-options.ts';
 import { Engine } from './engine.ts';
 import { fastRun } from './fast-path.ts';
+import { manualScope, SupervisorFleetHost } from './fleet-host.ts';
 import { registerInternals } from './hooks.ts';
 import type { Work } from './inline.ts';
 import { runCall, runCallResult, toResult } from './pipeline.ts';
@@ -38,12 +40,17 @@ export class Supervisor implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   /** Open cross-thread connections (connect()); closed last by close(). */
   readonly #connections = new Set<RemoteConnection>();
+  /** Fleet mode (breakwater/redis): hears of transitions through the hooks, never on a call's path. */
+  readonly #fleet: Fleet | undefined;
 
   constructor(options: T.SupervisorOptions = {}) {
     const o = resolveSupervisorOptions(options);
     this.#e = new Engine(o.clock, o.logger, o.captureStacks);
     this.#r = new Registry(this.#e, o.defaults, o.restore?.services ?? {});
     registerInternals(this, this.#e, this.#r.services);
+    this.#fleet = o.fleet;
+    if (o.fleet !== undefined)
+      new SupervisorFleetHost(this, o.fleet, (event, payload) => this.#e.emit(event, payload));
   }
 
   /** The clock every breaker reads (the injected one, or the system clock). */
@@ -155,19 +162,30 @@ export class Supervisor implements AsyncDisposable {
     return healthReport(this.#r.services, this.#e.clock.now());
   }
 
-  /** Back to closed with a fresh window (event reason `manual`). */
-  reset(name: string): void {
-    this.#manual(name, core.reset);
+  /**
+   * Back to closed with a fresh window (event reason `manual`). `{ scope: 'fleet' }` resets the
+   * service on every node of the fleet too (their event reason: `fleet`).
+   */
+  reset(name: string, options?: T.ManualOptions): void {
+    this.#manual(name, core.reset, 'reset', options);
   }
 
-  /** Rejects every call until reset() (event reason `manual`). */
-  forceOpen(name: string): void {
-    this.#manual(name, core.forceOpen);
+  /** Rejects every call until reset() (event reason `manual`); `{ scope: 'fleet' }`: on every node. */
+  forceOpen(name: string, options?: T.ManualOptions): void {
+    this.#manual(name, core.forceOpen, 'force-open', options);
   }
 
-  /** Admits every call and keeps measuring, never trips, until reset() (event reason `manual`). */
-  disable(name: string): void {
-    this.#manual(name, core.disable);
+  /**
+   * Admits every call and keeps measuring, never trips, until reset() (event reason `manual`);
+   * `{ scope: 'fleet' }`: on every node.
+   */
+  disable(name: string, options?: T.ManualOptions): void {
+    this.#manual(name, core.disable, 'disable', options);
+  }
+
+  /** Fleet mode: connection, lag, last error, peers seen, counters; `undefined` without a fleet. */
+  fleetStatus(): FleetStatus | undefined {
+    return this.#fleet?.status();
   }
 
   on<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>): this {
@@ -218,7 +236,10 @@ export class Supervisor implements AsyncDisposable {
       return rejectLater(error);
     }
     this.#e.close();
-    this.#closing = shutdown(this.#e, this.#r.services, this.#connections, o.drain, o.timeoutMs);
+    const fleet = this.#fleet;
+    const down = shutdown(this.#e, this.#r.services, this.#connections, o.drain, o.timeoutMs);
+    // The fleet closes with its supervisor (a lease it holds is released), after the drain.
+    this.#closing = fleet === undefined ? down : down.finally(() => fleet.close());
     return this.#closing;
   }
 
@@ -226,9 +247,16 @@ export class Supervisor implements AsyncDisposable {
     await this.close();
   }
 
-  #manual(name: string, op: (b: core.Breaker, now: number) => core.Transition | null): void {
+  #manual(
+    name: string,
+    op: (b: core.Breaker, now: number) => core.Transition | null,
+    command: FleetCommand,
+    options: T.ManualOptions | undefined,
+  ): void {
+    const scope = manualScope(options, this.#fleet);
     const svc = this.#r.get(name);
     const t = op(svc.breaker, this.#e.clock.now());
     if (t !== null) applyTransition(this.#e, svc, t);
+    if (scope === 'fleet') this.#fleet?.command(name, command);
   }
 }

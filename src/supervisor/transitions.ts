@@ -29,7 +29,7 @@ export interface TransitionHooks {
 }
 
 /** Applies a transition the core returned: timer, hooks, log, event (in that order). */
-export function applyTransition(e: Engine, svc: ServiceRecord, t: core.Transition): void {
+export function applyTransition(e: Engine, svc: ServiceRecord, t: core.Transition, origin?: string): void {
   if (svc.timer !== undefined) {
     e.scheduler.cancel(svc.timer);
     svc.timer = undefined;
@@ -58,6 +58,7 @@ export function applyTransition(e: Engine, svc: ServiceRecord, t: core.Transitio
     generation: t.generation,
     nextRecoveryAttempt: b.state === 'open' ? b.nextAttemptAt : null,
     consecutiveFailures: b.policy.consecutiveFailures(),
+    ...(origin === undefined ? {} : { origin }),
   });
 }
 
@@ -112,9 +113,10 @@ export function adoptState(
   svc: ServiceRecord,
   to: CircuitState,
   nextAttemptAt: number | null = null,
+  origin?: string,
 ): boolean {
   const t = adopt(svc.breaker, to, e.clock.now(), nextAttemptAt);
   if (t === null) return false;
-  applyTransition(e, svc, t);
+  applyTransition(e, svc, t, origin);
   return true;
 }

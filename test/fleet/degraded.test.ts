@@ -69,7 +69,7 @@ describe('RedisFleet when Redis fails (real redis-server)', () => {
     // Local breaking goes on, synchronously, while Redis answers nothing.
     a.host.local('pay', 'open', 'failure-threshold');
     expect(a.host.state('pay')).toBe('open');
-    expect(a.fleet.mayHalfOpen('pay')).toBe(true); // the gate doesn't hold a breaker for a Redis away
+    expect(a.fleet.beforeHalfOpen('pay', 0)).toBeNull(); // the gate doesn't hold a breaker for a Redis away
     const restored = a.host.next((e) => e.kind === 'restored');
     const bOpen = b.host.until('pay', 'open');
     await restored;

@@ -73,11 +73,18 @@ export class TableHost implements FleetHost {
     this.fleet?.transitioned(service, { from, to, reason });
   }
 
-  /** The open period ended locally: ask the gate, like the supervisor's recovery timer does. */
+  /**
+   * The open period ended locally: ask the gate, like the supervisor's recovery timer does; a time
+   * from the gate keeps the breaker open until then (its timer re-armed).
+   */
   recover(service: string): boolean {
     const row = this.#row(service);
     if (row.state !== 'open') return false;
-    if (this.fleet !== undefined && !this.fleet.mayHalfOpen(service)) return false;
+    const until = this.fleet?.beforeHalfOpen(service, this.clock.now()) ?? null;
+    if (until !== null) {
+      this.#arm(service, Math.max(0, until - this.clock.now()));
+      return false;
+    }
     this.local(service, 'half-open', 'recovery-timer');
     return true;
   }
@@ -87,19 +94,13 @@ export class TableHost implements FleetHost {
     if (row === undefined) return;
     const pinned = (row.state === 'forced-open' || row.state === 'disabled') && row.reason === 'manual';
     if (pinned && !command) return;
-    if (update.state === 'open' && row.state === 'open') {
-      this.#arm(service, update.remainingMs);
-      return;
-    }
-    if (update.state === row.state) return;
+    if (update.state === row.state) return; // like the supervisor: the gate knows the shared deadline
     this.#go(service, update.state, 'fleet', update.remainingMs);
     this.fleet?.transitioned(service, { from: this.#last(service), to: update.state, reason: 'fleet' });
   }
 
   release(service: string): void {
-    const row = this.rows.get(service);
-    if (row === undefined || row.state !== 'open' || row.until > Date.now()) return;
-    this.local(service, 'half-open', 'recovery-timer');
+    if (this.rows.get(service)?.state === 'open') this.recover(service);
   }
 
   degraded(e: FleetDegradedEvent): void {
