@@ -7,15 +7,15 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isSupervisorClosedError, isUnknownServiceError } from '../errors.ts';
+import { isInvalidOptionError, isSupervisorClosedError, isUnknownServiceError } from '../errors.ts';
 import { HttpError, HttpErrorCode, sendJson } from './respond.ts';
-import type { AdminSupervisor } from './types.ts';
+import type { AdminSupervisor, ControlOptions } from './types.ts';
 
 /** The actions, by the path segment that names them. */
 export const CONTROL_ACTIONS = {
-  reset: (sup: AdminSupervisor, name: string) => sup.reset(name),
-  'force-open': (sup: AdminSupervisor, name: string) => sup.forceOpen(name),
-  disable: (sup: AdminSupervisor, name: string) => sup.disable(name),
+  reset: (sup: AdminSupervisor, name: string, o?: ControlOptions) => sup.reset(name, o),
+  'force-open': (sup: AdminSupervisor, name: string, o?: ControlOptions) => sup.forceOpen(name, o),
+  disable: (sup: AdminSupervisor, name: string, o?: ControlOptions) => sup.disable(name, o),
 } as const;
 export type ControlAction = keyof typeof CONTROL_ACTIONS;
 
@@ -103,9 +103,17 @@ export async function handleControl(
   name: string,
   action: ControlAction,
   options: { readonly token: string | undefined; readonly maxBodyBytes: number },
+  scope: string | null = null,
 ): Promise<void> {
   authorize(req, options.token);
   await drainBody(req, options.maxBodyBytes);
+  if (scope !== null && scope !== 'local' && scope !== 'fleet') {
+    throw new HttpError(
+      400,
+      HttpErrorCode.BadRequest,
+      `scope must be "local" or "fleet", got ${JSON.stringify(scope)}`,
+    );
+  }
   const unknown = (): HttpError =>
     new HttpError(
       404,
@@ -114,8 +122,10 @@ export async function handleControl(
     );
   if (!sup.has(name)) throw unknown();
   try {
-    CONTROL_ACTIONS[action](sup, name);
+    CONTROL_ACTIONS[action](sup, name, scope === null ? undefined : { scope });
   } catch (error) {
+    // scope=fleet on a supervisor without a fleet.
+    if (isInvalidOptionError(error)) throw new HttpError(400, HttpErrorCode.BadRequest, error.message);
     // The service may have been unregistered, or the supervisor closed, between the check and here.
     if (isUnknownServiceError(error)) throw unknown();
     if (isSupervisorClosedError(error)) {
@@ -123,5 +133,6 @@ export async function handleControl(
     }
     throw error;
   }
-  sendJson(res, 200, { service: name, action, state: sup.state(name) });
+  const echo = scope === null ? {} : { scope };
+  sendJson(res, 200, { service: name, action, ...echo, state: sup.state(name) });
 }

@@ -160,7 +160,7 @@ export const DASHBOARD_SCRIPT = `
     what.append(svc, ': ', stateSpan(e.from), ' \u2192 ', stateSpan(e.to));
     var why = document.createElement('span');
     why.className = 'reason';
-    why.textContent = e.reason + (e.to === 'open' && e.consecutiveFailures ? ' (' + e.consecutiveFailures + ' consecutive failures)' : '');
+    why.textContent = e.reason + (e.origin ? ' (from ' + e.origin + ')' : '') + (e.to === 'open' && e.consecutiveFailures ? ' (' + e.consecutiveFailures + ' consecutive failures)' : '');
     li.append(time, what, why);
     log.prepend(li);
     while (log.children.length > MAX_LOG) log.lastElementChild.remove();

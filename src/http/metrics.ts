@@ -10,6 +10,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CallFailedEvent, CallSucceededEvent, StateChangeEvent } from '../events.ts';
 import type { ServiceMetrics } from '../types.ts';
+import { registerFleetMetrics } from './fleet-metrics.ts';
 import { type AdminSupervisor, CIRCUIT_STATES } from './types.ts';
 
 /** Buckets of `breakwater_call_duration_seconds`: 1 ms to 30 s. */
@@ -70,6 +71,7 @@ export class AdminMetrics {
     const registers = [this.registry];
     const all = (): Record<string, ServiceMetrics> => this.#all();
     const mono = (key: string, raw: number): number => this.#mono.value(key, raw);
+    registerFleetMetrics(this.registry, () => sup.fleetStatus?.());
 
     new Gauge({
       name: 'breakwater_circuit_state',

@@ -115,7 +115,7 @@ export function createAdminServer(sup: AdminSupervisor, options?: AdminServerOpt
       const action = control[2]!;
       if (!isControlAction(action)) throw notFound(path);
       allow(method, ['POST']);
-      await handleControl(req, res, sup, name, action, opts);
+      await handleControl(req, res, sup, name, action, opts, url.searchParams.get('scope'));
       return;
     }
     const methods = ROUTES[path];

@@ -4,6 +4,7 @@
  * these methods — a real `Supervisor`, or a wrapper around one — can be served.
  */
 import type { SupervisorEventName, SupervisorListener } from '../events.ts';
+import type { FleetStatus } from '../fleet/types.ts';
 import type { Clock } from '../time/clock.ts';
 import type { CircuitState, HealthReport, ServiceMetrics } from '../types.ts';
 
@@ -15,11 +16,18 @@ export interface AdminSupervisor {
   state(name: string): CircuitState;
   allMetrics(): Record<string, ServiceMetrics>;
   health(): HealthReport;
-  reset(name: string): void;
-  forceOpen(name: string): void;
-  disable(name: string): void;
+  reset(name: string, options?: ControlOptions): void;
+  forceOpen(name: string, options?: ControlOptions): void;
+  disable(name: string, options?: ControlOptions): void;
+  /** Fleet mode: present on a Supervisor; `undefined` when no fleet is attached. */
+  fleetStatus?(): FleetStatus | undefined;
   on<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>): unknown;
   off<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>): unknown;
+}
+
+/** `?scope=fleet` on a control endpoint: the change on every node of the supervisor's fleet. */
+export interface ControlOptions {
+  readonly scope?: 'local' | 'fleet';
 }
 
 /** Every state, in the order the `breakwater_circuit_state` gauge and the dashboard list them. */

@@ -5,7 +5,10 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FleetNode, startNodes } from './support/fleet-nodes.ts';
+import {
+  type FleetNodeProcess as FleetNode,
+  startFleetNodes as startNodes,
+} from '../../src/demo/fleet-nodes.ts';
 import { RedisServer } from './support/redis-server.ts';
 
 let server: RedisServer;

@@ -102,6 +102,8 @@ describe('Supervisor with a RedisFleet (real redis-server)', () => {
     await expect(b!.run('pay', ok)).rejects.toMatchObject({ code: 'ERR_CIRCUIT_OPEN' });
     expect(a!.fleetStatus()).toMatchObject({ node: 'n0', connected: true, degraded: false, published: 1 });
     expect(b!.fleetStatus()?.adopted).toBe(1);
+    // Peers are learnt from heartbeats (every 100 ms here): b may have beaten before n0 first did.
+    for (let i = 0; i < 10_000 && !b!.fleetStatus()?.peers.includes('n0'); i++) await admin.ping();
     expect(b!.fleetStatus()?.peers).toEqual(expect.arrayContaining(['n0']));
   });
 

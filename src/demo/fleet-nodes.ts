@@ -1,11 +1,16 @@
 /**
- * Starts fleet nodes in child processes (fixtures/fleet-node.ts) and waits on what they report:
- * every wait is on a message, never a sleep. A kill timer per child is a safety net only.
+ * Starts fleet nodes (fleet-node.ts) in child processes and waits on what they report: every wait
+ * is on a message, never a sleep. Used by the fleet demo, the fleet tests and the bench. A kill
+ * timer per child is a safety net only.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const NODE_SCRIPT = fileURLToPath(new URL('../fixtures/fleet-node.ts', import.meta.url));
+// From the sources (tsx) the node is a .ts file run with tsx's loader; from dist/, plain .js.
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const NODE_SCRIPT = fileURLToPath(
+  new URL(FROM_SOURCES ? './fleet-node.ts' : './fleet-node.js', import.meta.url),
+);
 
 export interface NodeMessage {
   readonly type: string;
@@ -19,9 +24,12 @@ export interface NodeConfig {
   readonly quorum?: number;
   readonly leaseMs?: number;
   readonly heartbeatMs?: number;
+  /** Safety net: the child is killed after this long. @default 120_000 */
+  readonly killAfterMs?: number;
 }
 
-export class FleetNode {
+/** One node process. */
+export class FleetNodeProcess {
   readonly name: string;
   readonly child: ChildProcess;
   readonly messages: NodeMessage[] = [];
@@ -36,10 +44,11 @@ export class FleetNode {
   constructor(url: string, prefix: string, name: string, config: NodeConfig) {
     this.name = name;
     this.child = fork(NODE_SCRIPT, [url, prefix, name, JSON.stringify(config)], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: FROM_SOURCES ? ['--import', 'tsx'] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    this.#killer = setTimeout(() => this.child.kill('SIGKILL'), 60_000);
+    this.#killer = setTimeout(() => this.child.kill('SIGKILL'), config.killAfterMs ?? 120_000);
+    this.#killer.unref();
     this.child.on('message', (m: NodeMessage) => {
       this.messages.push(m);
       for (let i = this.#waiters.length - 1; i >= 0; i--) {
@@ -111,13 +120,13 @@ export class FleetNode {
 }
 
 /** `n` nodes on one prefix, each ready (connected, shared state read). */
-export async function startNodes(
+export async function startFleetNodes(
   url: string,
   prefix: string,
   n: number,
   config: NodeConfig = {},
-): Promise<FleetNode[]> {
-  const nodes = Array.from({ length: n }, (_, i) => new FleetNode(url, prefix, `p${i}`, config));
+): Promise<FleetNodeProcess[]> {
+  const nodes = Array.from({ length: n }, (_, i) => new FleetNodeProcess(url, prefix, `p${i}`, config));
   await Promise.all(nodes.map((node) => node.next((m) => m.type === 'ready')));
   return nodes;
 }
