@@ -7,6 +7,7 @@
 
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import * as Comlink from 'comlink';
+import { checkPoolCall, REMOTE_KEYS } from '../call-checks.ts';
 import { AbortedError, SupervisorClosedError } from '../errors.ts';
 import type { SupervisorEventName, SupervisorListener } from '../events.ts';
 import { createServiceProxy, type ServiceProxy } from '../proxy.ts';
@@ -158,6 +159,9 @@ class Client implements SupervisorClient {
     args: readonly unknown[],
     options: RemoteCallOptions,
   ): Promise<unknown> {
+    // Checked here, in the caller's thread: a typo must not be dropped on the way to the supervisor.
+    const invalid = checkPoolCall(handler, args, options, REMOTE_KEYS);
+    if (invalid !== undefined) return Promise.reject(invalid);
     const { signal, timeoutMs, transferList } = options;
     if (signal?.aborted === true) return Promise.reject(new AbortedError(name));
     const abortId = signal === undefined ? undefined : ++this.#nextAbortId;

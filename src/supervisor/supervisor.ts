@@ -4,6 +4,7 @@
  * hot-path shortcut in fast-path.ts), registration to register.ts, shutdown to shutdown.ts.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { checkCall, checkPoolCall } from '../call-checks.ts';
 import * as core from '../core/breaker.ts';
 import { SupervisorClosedError } from '../errors.ts';
 import type { SupervisorEventName, SupervisorListener } from '../events.ts';
@@ -12,7 +13,6 @@ import { createServiceProxy, type ServiceProxy } from '../proxy.ts';
 import { openConnection, type RemoteConnection } from '../remote/expose.ts';
 import type { Clock } from '../time/clock.ts';
 import type * as T from '../types.ts';
-import { checkCall, checkPoolCall } from './call-options.ts';
 import { Engine } from './engine.ts';
 import { fastRun } from './fast-path.ts';
 import { manualScope, SupervisorFleetHost } from './fleet-host.ts';
