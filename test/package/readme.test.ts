@@ -26,6 +26,25 @@ function tsc(project: string): Promise<string> {
   });
 }
 
+/**
+ * `breakwater` and each subpath of the exports map, pointed at the source its types are built from
+ * (`./redis` -> `./dist/src/fleet/index.d.ts` -> `src/fleet/index.ts`): a subpath's folder need not
+ * share its name.
+ */
+function sourcePaths(): Record<string, string[]> {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | { types?: string }>;
+  };
+  const paths: Record<string, string[]> = {};
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
+    const types = typeof target === 'string' ? undefined : target.types;
+    if (types === undefined) continue;
+    const source = types.replace(/^\.\/dist\//, '').replace(/\.d\.ts$/, '.ts');
+    paths[subpath === '.' ? 'breakwater' : `breakwater/${subpath.slice(2)}`] = [join(root, source)];
+  }
+  return paths;
+}
+
 describe('README code blocks', () => {
   const blocks = typescriptBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
 
@@ -40,10 +59,9 @@ describe('README code blocks', () => {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `// README.md line ${block.line}\n${block.code}`);
     }
-    const src = (sub: string): string => join(root, 'src', sub, 'index.ts');
     const config = {
       extends: join(root, 'tsconfig.json'),
-      compilerOptions: { noEmit: true, paths: { breakwater: [src('')], 'breakwater/*': [src('*')] } },
+      compilerOptions: { noEmit: true, paths: sourcePaths() },
       include: ['**/*.ts'],
       exclude: [],
     };
