@@ -63,8 +63,8 @@ h2 { font-size: 15px; text-transform: uppercase; letter-spacing: .08em; color: v
 .spark.fail polygon { fill: var(--open); }
 .spark.lat polygon { fill: var(--focus); }
 
-.recovery { margin: 0; font-size: 13px; color: var(--text); background: var(--panel-2); border-radius: 8px; padding: 6px 10px; }
-.recovery strong { font-variant-numeric: tabular-nums; }
+.recovery, .opened { margin: 0; font-size: 13px; color: var(--text); background: var(--panel-2); border-radius: 8px; padding: 6px 10px; }
+.recovery strong, .opened strong { font-variant-numeric: tabular-nums; }
 
 .log-panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; position: sticky; top: 16px; }
 .log { list-style: none; margin: 0; padding: 0; max-height: 70vh; overflow-y: auto; font-size: 13px; }

@@ -62,7 +62,7 @@ export function renderDashboard(options: DashboardOptions): string {
   <div class="card-head"><h3></h3><span class="badge"><span class="sym" aria-hidden="true"></span><span class="state"></span></span></div>
   <p class="msg"></p>
   <dl class="stats">
-    <div><dt>Failure rate</dt><dd data-k="fail"></dd></div>
+    <div><dt>Failure ratio</dt><dd data-k="fail"></dd></div>
     <div><dt>p50 / p99</dt><dd data-k="lat"></dd></div>
     <div><dt>In flight</dt><dd data-k="inflight"></dd></div>
     <div><dt>Calls</dt><dd data-k="calls"></dd></div>
@@ -73,9 +73,10 @@ export function renderDashboard(options: DashboardOptions): string {
     <div data-pool hidden><dt>Pool</dt><dd data-k="pool"></dd></div>
   </dl>
   <div class="sparks">
-    <div class="spark fail"><div class="lbl"><span>Failure rate</span><span data-k="fail-max"></span></div><svg viewBox="0 0 120 36" preserveAspectRatio="none" role="img"><polygon points=""/><polyline points=""/></svg></div>
+    <div class="spark fail"><div class="lbl"><span>Failure ratio</span><span data-k="fail-max"></span></div><svg viewBox="0 0 120 36" preserveAspectRatio="none" role="img"><polygon points=""/><polyline points=""/></svg></div>
     <div class="spark lat"><div class="lbl"><span>p99 latency</span><span data-k="lat-max"></span></div><svg viewBox="0 0 120 36" preserveAspectRatio="none" role="img"><polygon points=""/><polyline points=""/></svg></div>
   </div>
+  <p class="opened" hidden><span class="state-name"></span> for <strong class="since"></strong></p>
   <p class="recovery" hidden>Next probe in <strong class="countdown" role="timer" aria-live="off"></strong></p>
 </article></li></template>
 <script type="application/json" id="config">${config}</script>

@@ -1,11 +1,13 @@
 /**
  * `GET /events`: Server-Sent Events fan-out of supervisor events.
  *
- * - Every `stateChange` is sent as `event: stateChange` with an `id` that grows by one per change
- *   (per server). The last `bufferSize` are kept in a ring buffer and replayed to a client that
- *   reconnects with `Last-Event-ID` (or `?lastEventId=`, for a first connection that wants history).
- *   A client whose id is older than the buffer (or unknown) first gets `event: gap`: it missed
- *   changes and should re-read `/health`.
+ * - Every `stateChange` is sent as `event: stateChange` with an id `<instance>-<seq>`: `instance`
+ *   is random per server (a restarted process, or a second server, never reuses it) and `seq` grows
+ *   by one per change. The last `bufferSize` are kept in a ring buffer and replayed to a client
+ *   that reconnects with `Last-Event-ID` (or `?lastEventId=`; `0` asks a first connection for the
+ *   whole buffer). A client whose id is older than the buffer, or comes from another instance (or
+ *   is malformed), first gets `event: gap` — it missed changes and should re-read `/health` — and
+ *   then every change this instance still holds.
  * - Call outcomes (`callSucceeded`, `callFailed`, `callRejected`, `callTimedOut`, `fallback`,
  *   `lateResult`) are sent only to clients that asked with `?calls=1`, without an id and never
  *   replayed. The hub listens for them only while such a client is connected, so per-call events
@@ -13,6 +15,7 @@
  * - A heartbeat comment every `heartbeatMs` keeps proxies from closing idle streams.
  * - Streams are capped; a client that stops reading is dropped once its buffer passes 1 MiB.
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CALL_EVENTS, type StateChangeEvent, type SupervisorEventName } from '../events.ts';
 import type { Clock, TimerHandle } from '../time/clock.ts';
@@ -67,6 +70,8 @@ export class EventStreamHub {
   readonly #ring: (Buffered | undefined)[];
   #ringNext = 0;
   #lastId = 0;
+  /** Names this server instance in every id (10 base-32 characters of randomness). */
+  readonly #instance = instanceId();
   #callClients = 0;
   #started = false;
   #heartbeat: TimerHandle | undefined;
@@ -86,9 +91,14 @@ export class EventStreamHub {
     return this.#clients.size;
   }
 
-  /** Id of the last state change sent (0 before the first). */
-  get lastEventId(): number {
-    return this.#lastId;
+  /** Id of the last state change sent (`<instance>-0` before the first). */
+  get lastEventId(): string {
+    return `${this.#instance}-${this.#lastId}`;
+  }
+
+  /** This server instance's part of every event id. */
+  get instance(): string {
+    return this.#instance;
   }
 
   /** Starts recording state changes (so they can be replayed to clients that connect later). */
@@ -117,9 +127,7 @@ export class EventStreamHub {
     if (!this.#started || this.#clients.size >= this.#options.maxClients) return false;
     const client: Client = { res, calls: url.searchParams.get('calls') === '1' };
     const fromHeader = req.headers['last-event-id'];
-    const lastSeen = parseId(
-      typeof fromHeader === 'string' ? fromHeader : url.searchParams.get('lastEventId'),
-    );
+    const lastSeen = typeof fromHeader === 'string' ? fromHeader : url.searchParams.get('lastEventId');
 
     res.writeHead(200, {
       ...BASE_HEADERS,
@@ -136,22 +144,32 @@ export class EventStreamHub {
     if (this.#clients.size === 1) this.#armHeartbeat();
 
     let head = `retry: ${RETRY_MS}\n: connected\n\n`;
-    if (lastSeen !== undefined) head += this.#replay(lastSeen);
+    if (lastSeen !== null && lastSeen !== '') head += this.#replay(lastSeen.trim());
     this.#write(client, head);
     return true;
   }
 
-  #replay(lastSeen: number): string {
+  #replay(lastSeen: string): string {
     const entries = this.#buffered();
     const oldest = entries[0]?.id ?? this.#lastId + 1;
+    // `0`: a first connection asking for the whole buffer. Otherwise only an id of this instance,
+    // within what the buffer holds, can be continued without a gap.
+    const seq = lastSeen === '0' ? 0 : this.#ownSeq(lastSeen);
     let out = '';
-    // Ids restart with the server; an id from the future means the client saw another instance.
-    if (lastSeen > this.#lastId || lastSeen < oldest - 1) {
-      out += `event: gap\ndata: ${JSON.stringify({ lastEventId: lastSeen, oldestBufferedId: oldest })}\n\n`;
+    if (seq === undefined || seq > this.#lastId || seq < oldest - 1) {
+      out += `event: gap\ndata: ${JSON.stringify({ lastEventId: lastSeen.slice(0, 64), oldestBufferedId: `${this.#instance}-${oldest}` })}\n\n`;
     }
-    const from = lastSeen > this.#lastId ? 0 : lastSeen;
+    const from = seq === undefined || seq > this.#lastId ? 0 : seq;
     for (const entry of entries) if (entry.id > from) out += entry.frame;
     return out;
+  }
+
+  /** The sequence number of an id of this instance; `undefined` for another instance or garbage. */
+  #ownSeq(id: string): number | undefined {
+    const dash = id.lastIndexOf('-');
+    if (dash < 0 || id.slice(0, dash) !== this.#instance) return undefined;
+    const digits = id.slice(dash + 1);
+    return /^\d{1,15}$/.test(digits) ? Number(digits) : undefined;
   }
 
   /** Buffered state changes, oldest first. */
@@ -167,7 +185,7 @@ export class EventStreamHub {
 
   readonly #onStateChange = (e: StateChangeEvent): void => {
     const id = ++this.#lastId;
-    const frame = `id: ${id}\nevent: stateChange\ndata: ${JSON.stringify(e)}\n\n`;
+    const frame = `id: ${this.#instance}-${id}\nevent: stateChange\ndata: ${JSON.stringify(e)}\n\n`;
     this.#ring[this.#ringNext] = { id, frame };
     this.#ringNext = (this.#ringNext + 1) % this.#ring.length;
     for (const client of this.#clients) this.#write(client, frame);
@@ -223,8 +241,10 @@ export class EventStreamHub {
   };
 }
 
-/** A `Last-Event-ID`: a non-negative safe integer, or `undefined` when absent or malformed. */
-function parseId(value: string | null | undefined): number | undefined {
-  if (value === null || value === undefined || !/^\d{1,15}$/.test(value.trim())) return undefined;
-  return Number(value.trim());
+/** A random instance name: base-32 (lower case, digits), no `-`, so `<instance>-<seq>` splits once. */
+function instanceId(): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuv';
+  let out = '';
+  for (const byte of randomBytes(10)) out += alphabet[byte & 31];
+  return out;
 }

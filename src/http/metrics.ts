@@ -1,182 +1,55 @@
 /**
- * Prometheus metrics of one admin server, in its own prom-client `Registry` (never the global one,
- * so two servers, or a user's own metrics, never collide).
+ * Prometheus metrics of one admin server (`GET /metrics`).
  *
- * Two sources: gauges and cumulative counters are read from `sup.allMetrics()` at scrape time
- * (collect callbacks, one `allMetrics()` per scrape); transitions and call durations are fed by
- * supervisor events. Per-call events fire only while someone listens, so subscribing here turns
- * them on for as long as the server runs: the cost of an admin server is one event per call.
+ * Gauges and cumulative counters are read per service at scrape time (`sup.metrics(name)`, each
+ * read isolated: one service's throwing trip policy leaves only that service's figures out);
+ * transitions and call durations are fed by supervisor events. Per-call events fire only while
+ * someone listens, so subscribing here turns them on for as long as the server runs: the cost of
+ * an admin server is one event per call.
+ *
+ * The exposition is built by hand, a slice of services at a time: after each ~8 ms of work the
+ * scrape yields to the event loop, so a scrape of 10,000 services never stalls calls, timers or
+ * probes for long (prom-client's collect callbacks run a whole scrape in one synchronous stretch).
+ * Scrapes that overlap share one rendering. The server's prom-client `registry` is for the user's
+ * own metrics; its text follows breakwater's.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { ErrorCode } from '../errors.ts';
 import type { CallFailedEvent, CallSucceededEvent, StateChangeEvent } from '../events.ts';
-import type { ServiceMetrics } from '../types.ts';
 import { registerFleetMetrics } from './fleet-metrics.ts';
-import { type AdminSupervisor, CIRCUIT_STATES } from './types.ts';
+import { EXPOSITION_CONTENT_TYPE } from './metrics/exposition.ts';
+import { joinParts, newParts, writeService, writeUnavailable } from './metrics/families.ts';
+import { ServiceSeries, STATE_INDEX } from './metrics/series.ts';
+import type { MetricsReader } from './read.ts';
+import type { AdminSupervisor } from './types.ts';
 
-/** Buckets of `breakwater_call_duration_seconds`: 1 ms to 30 s. */
-export const DURATION_BUCKETS: readonly number[] = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
-];
+export { DURATION_BUCKETS } from './metrics/series.ts';
 
-/** Outcomes of `breakwater_calls_total`; each call counts under exactly one. */
-export const CALL_OUTCOMES = ['success', 'failure', 'timeout', 'rejected', 'aborted'] as const;
-type Outcome = (typeof CALL_OUTCOMES)[number];
+/** Work done between two yields to the event loop, in ms. */
+const SLICE_MS = 8;
+/** Services rendered between two looks at the clock. */
+const CHECK_EVERY = 32;
 
-/**
- * Turns cumulative figures that may restart from zero (a service unregistered and registered again
- * under the same name, a restore) into counters that never decrease: a drop is taken as a reset,
- * and what had been counted before it is carried as an offset.
- */
-class MonotonicCounters {
-  readonly #last = new Map<string, number>();
-  readonly #offset = new Map<string, number>();
+const OUTCOME_FAILURE = 1;
+const OUTCOME_TIMEOUT = 2;
 
-  value(key: string, raw: number): number {
-    const last = this.#last.get(key);
-    let offset = this.#offset.get(key) ?? 0;
-    if (last !== undefined && raw < last) {
-      offset += last;
-      this.#offset.set(key, offset);
-    }
-    this.#last.set(key, raw);
-    return offset + raw;
-  }
-}
-
-function outcomeCounts(m: ServiceMetrics): Record<Outcome, number> {
-  return {
-    success: m.successfulRequests,
-    // failedRequests includes timeouts; they get their own outcome so the outcomes add up.
-    failure: Math.max(0, m.failedRequests - m.timedOutRequests),
-    timeout: m.timedOutRequests,
-    rejected: m.rejectedRequests,
-    aborted: m.abortedRequests,
-  };
-}
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The metrics of one admin server. `attach()` subscribes to the supervisor; `detach()` undoes it. */
 export class AdminMetrics {
-  /** The server's own registry. Users may register their own metrics in it. */
+  /** The server's own registry, for the user's metrics; its text is appended to every scrape. */
   readonly registry = new Registry();
   readonly #sup: AdminSupervisor;
-  readonly #mono = new MonotonicCounters();
-  #cached: Record<string, ServiceMetrics> | undefined;
+  readonly #reader: MetricsReader;
+  readonly #series = new Map<string, ServiceSeries>();
   #attached = false;
+  #rendering: Promise<string[]> | undefined;
 
-  readonly #transitions: Counter<'service' | 'from' | 'to'>;
-  readonly #duration: Histogram<'service' | 'outcome'>;
-
-  constructor(sup: AdminSupervisor) {
+  constructor(sup: AdminSupervisor, reader: MetricsReader) {
     this.#sup = sup;
-    const registers = [this.registry];
-    const all = (): Record<string, ServiceMetrics> => this.#all();
-    const mono = (key: string, raw: number): number => this.#mono.value(key, raw);
+    this.#reader = reader;
+    // Fleet figures (only with a fleet attached) live in the server's registry, after ours.
     registerFleetMetrics(this.registry, () => sup.fleetStatus?.());
-
-    new Gauge({
-      name: 'breakwater_circuit_state',
-      help: 'Current breaker state: 1 for the state the breaker is in, 0 for the others.',
-      labelNames: ['service', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [service, m] of Object.entries(all())) {
-          for (const state of CIRCUIT_STATES) this.set({ service, state }, m.state === state ? 1 : 0);
-        }
-      },
-    });
-    new Counter({
-      name: 'breakwater_calls_total',
-      help: 'Calls that reached the breaker, by outcome (success, failure, timeout, rejected, aborted).',
-      labelNames: ['service', 'outcome'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [service, m] of Object.entries(all())) {
-          const counts = outcomeCounts(m);
-          for (const outcome of CALL_OUTCOMES) {
-            this.inc({ service, outcome }, mono(`calls\0${service}\0${outcome}`, counts[outcome]));
-          }
-        }
-      },
-    });
-    this.#transitions = new Counter({
-      name: 'breakwater_transitions_total',
-      help: 'Breaker state transitions, by from and to state.',
-      labelNames: ['service', 'from', 'to'],
-      registers,
-    });
-    this.#duration = new Histogram({
-      name: 'breakwater_call_duration_seconds',
-      help: 'Duration of calls that ran (not rejected ones), by outcome (success, failure).',
-      labelNames: ['service', 'outcome'],
-      buckets: [...DURATION_BUCKETS],
-      registers,
-    });
-
-    // Cumulative per-service figures, exposed as counters that never decrease.
-    const counter = (name: string, help: string, pick: (m: ServiceMetrics) => number | undefined): void => {
-      new Counter({
-        name,
-        help,
-        labelNames: ['service'],
-        registers,
-        collect() {
-          this.reset();
-          for (const [service, m] of Object.entries(all())) {
-            const raw = pick(m);
-            if (raw !== undefined) this.inc({ service }, mono(`${name}\0${service}`, raw));
-          }
-        },
-      });
-    };
-    counter('breakwater_rejections_total', 'Calls rejected by the breaker or the pool protections.', (m) => {
-      return m.rejectedRequests;
-    });
-    counter('breakwater_fallbacks_total', 'Calls answered by a fallback.', (m) => m.fallbacks);
-    counter('breakwater_late_results_total', 'Results that arrived after their breaker moved on.', (m) => {
-      return m.lateResults;
-    });
-    counter('breakwater_opens_total', 'Times the breaker opened.', (m) => m.opens);
-    counter('breakwater_pool_restarts_total', 'Worker threads replaced in the service pool.', (m) => {
-      return m.pool?.restarts;
-    });
-
-    // Gauges read at scrape time. `undefined` leaves the service out (no pool, not open).
-    const gauge = (name: string, help: string, pick: (m: ServiceMetrics) => number | undefined): void => {
-      new Gauge({
-        name,
-        help,
-        labelNames: ['service'],
-        registers,
-        collect() {
-          this.reset();
-          for (const [service, m] of Object.entries(all())) {
-            const value = pick(m);
-            if (value !== undefined) this.set({ service }, value);
-          }
-        },
-      });
-    };
-    gauge('breakwater_consecutive_failures', 'Consecutive failures recorded by the trip policy.', (m) => {
-      return m.consecutiveFailures;
-    });
-    gauge(
-      'breakwater_failure_rate',
-      'Failure fraction (0..1) in the trip policy window.',
-      (m) => m.failureRate,
-    );
-    gauge('breakwater_calls_in_flight', 'Calls admitted and not yet settled.', (m) => m.inFlight);
-    gauge(
-      'breakwater_next_recovery_timestamp_seconds',
-      'When the open breaker moves to half-open (Unix seconds of the supervisor clock); absent unless open.',
-      (m) => (m.nextRecoveryAttempt === null ? undefined : m.nextRecoveryAttempt / 1000),
-    );
-    gauge('breakwater_pool_threads', 'Worker threads in the service pool.', (m) => m.pool?.threads);
-    gauge('breakwater_pool_queue_length', 'Calls waiting in the service pool queue.', (m) => m.pool?.queued);
-    gauge('breakwater_pool_broken', '1 when the service pool is broken (cannot run calls).', (m) => {
-      return m.pool === undefined ? undefined : m.pool.broken ? 1 : 0;
-    });
   }
 
   /** Subscribes to the supervisor events that feed transitions and durations. Idempotent. */
@@ -197,39 +70,71 @@ export class AdminMetrics {
     this.#sup.off('callFailed', this.#onFailed);
   }
 
-  /** The exposition text and its content type. */
-  async render(): Promise<{ readonly contentType: string; readonly body: string }> {
-    this.#cached = undefined;
-    try {
-      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-    } finally {
-      this.#cached = undefined;
-    }
+  /** The exposition, as chunks to write in order, and its content type. */
+  async render(): Promise<{ readonly contentType: string; readonly chunks: readonly string[] }> {
+    this.#rendering ??= this.#render().finally(() => {
+      this.#rendering = undefined;
+    });
+    return { contentType: EXPOSITION_CONTENT_TYPE, chunks: await this.#rendering };
   }
 
-  /**
-   * One `allMetrics()` per scrape, shared by every collect callback. prom-client runs the collect
-   * callbacks synchronously when a scrape starts, so the cache is dropped at the next microtask.
-   */
-  #all(): Record<string, ServiceMetrics> {
-    if (this.#cached === undefined) {
-      this.#cached = this.#sup.allMetrics();
-      queueMicrotask(() => {
-        this.#cached = undefined;
-      });
+  async #render(): Promise<string[]> {
+    const sup = this.#sup;
+    const parts = newParts();
+    const names = sup.services();
+    let sliceStart = performance.now();
+    let now = sup.clock.now();
+    for (let i = 0; i < names.length; i++) {
+      if (i % CHECK_EVERY === 0 && i > 0 && performance.now() - sliceStart >= SLICE_MS) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+        now = sup.clock.now();
+      }
+      const name = names[i]!;
+      const m = this.#reader.read(name);
+      if (m === undefined) {
+        if (!sup.has(name)) continue; // unregistered while the scrape was running
+        writeUnavailable(parts, this.#seriesOf(name), stateOf(sup, name));
+        continue;
+      }
+      writeService(parts, this.#seriesOf(name), m, now);
     }
-    return this.#cached;
+    const chunks = joinParts(parts);
+    if (this.registry.getMetricsAsArray().length > 0) chunks.push(await this.registry.metrics());
+    return chunks;
+  }
+
+  #seriesOf(service: string): ServiceSeries {
+    let s = this.#series.get(service);
+    if (s === undefined) {
+      s = new ServiceSeries(service);
+      this.#series.set(service, s);
+    }
+    return s;
   }
 
   readonly #onStateChange = (e: StateChangeEvent): void => {
-    this.#transitions.inc({ service: e.service, from: e.from, to: e.to });
+    const from = STATE_INDEX.get(e.from);
+    const to = STATE_INDEX.get(e.to);
+    if (from !== undefined && to !== undefined) this.#seriesOf(e.service).transitions[from * 5 + to]!++;
   };
 
   readonly #onSucceeded = (e: CallSucceededEvent): void => {
-    this.#duration.observe({ service: e.service, outcome: 'success' }, e.durationMs / 1000);
+    this.#seriesOf(e.service).observe(0, e.durationMs / 1000);
   };
 
   readonly #onFailed = (e: CallFailedEvent): void => {
-    this.#duration.observe({ service: e.service, outcome: 'failure' }, e.durationMs / 1000);
+    // Timeouts are failures to the breaker, and their own outcome in calls_total: same here.
+    const code = (e.error as { code?: unknown } | null | undefined)?.code;
+    const outcome = code === ErrorCode.CallTimeout ? OUTCOME_TIMEOUT : OUTCOME_FAILURE;
+    this.#seriesOf(e.service).observe(outcome, e.durationMs / 1000);
   };
+}
+
+function stateOf(sup: AdminSupervisor, name: string): string | undefined {
+  try {
+    return sup.state(name);
+  } catch {
+    return undefined;
+  }
 }

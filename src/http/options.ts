@@ -35,6 +35,18 @@ export interface AdminServerOptions {
    * @default ['localhost', '127.0.0.1', '[::1]'] when bound to a loopback address, else any host
    */
   readonly allowedHosts?: readonly string[] | undefined;
+  /**
+   * Open connections allowed at once (probes, scrapes, dashboards, `/events` streams). Past it, the
+   * oldest connection that is not in the middle of a request is closed to make room, so idle or
+   * half-sent sockets can never lock probes out. Must be larger than `maxSseClients`. @default 256
+   */
+  readonly maxConnections?: number | undefined;
+  /** Longest time a client may take to send a request's headers, in ms. @default 10_000 */
+  readonly headersTimeoutMs?: number | undefined;
+  /** Longest time a client may take to send a whole request (headers and body), in ms. @default 30_000 */
+  readonly requestTimeoutMs?: number | undefined;
+  /** How long an idle keep-alive connection is kept open, in ms. @default 5_000 */
+  readonly keepAliveTimeoutMs?: number | undefined;
   /** Clock of the heartbeat timer. @default the supervisor's clock */
   readonly clock?: Clock | undefined;
   /** Where unexpected errors inside a handler are reported (never into a response). @default none */
@@ -53,6 +65,10 @@ export interface ResolvedAdminServerOptions {
   readonly dashboardPollMs: number;
   /** `undefined`: any host is accepted. Lower-cased. */
   readonly allowedHosts: ReadonlySet<string> | undefined;
+  readonly maxConnections: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
   readonly clock: Clock | undefined;
   readonly logger: Logger | undefined;
 }
@@ -67,6 +83,10 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'heartbeatMs',
   'dashboardPollMs',
   'allowedHosts',
+  'maxConnections',
+  'headersTimeoutMs',
+  'requestTimeoutMs',
+  'keepAliveTimeoutMs',
   'clock',
   'logger',
 ]);
@@ -132,11 +152,37 @@ export function resolveAdminServerOptions(options: unknown): ResolvedAdminServer
     throw invalidOption('type', 'logger', 'a pino-compatible logger', logger);
   }
 
+  const maxSseClients = intOption(o.maxSseClients, 'maxSseClients', 32, 1, 100_000);
+  const maxConnections = intOption(o.maxConnections, 'maxConnections', Math.max(256, maxSseClients + 32), 2);
+  if (maxConnections <= maxSseClients) {
+    // Streams are never evicted: with no room left beside them, nothing else could connect.
+    throw invalidOption(
+      'range',
+      'maxConnections',
+      `an integer > maxSseClients (${maxSseClients})`,
+      maxConnections,
+    );
+  }
+  const headersTimeoutMs = intOption(o.headersTimeoutMs, 'headersTimeoutMs', 10_000, 100, 600_000);
+  const requestTimeoutMs = intOption(o.requestTimeoutMs, 'requestTimeoutMs', 30_000, 100, 3_600_000);
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw invalidOption(
+      'range',
+      'requestTimeoutMs',
+      `an integer >= headersTimeoutMs (${headersTimeoutMs})`,
+      requestTimeoutMs,
+    );
+  }
+
   return {
     host,
     port: intOption(o.port, 'port', 0, 0, 65_535),
     token,
-    maxSseClients: intOption(o.maxSseClients, 'maxSseClients', 32, 1, 100_000),
+    maxSseClients,
+    maxConnections,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: intOption(o.keepAliveTimeoutMs, 'keepAliveTimeoutMs', 5_000, 100, 600_000),
     eventBufferSize: intOption(o.eventBufferSize, 'eventBufferSize', 256, 1, 1_000_000),
     maxBodyBytes: intOption(o.maxBodyBytes, 'maxBodyBytes', 4096, 0, 1 << 30),
     heartbeatMs: intOption(o.heartbeatMs, 'heartbeatMs', 15_000, 0, 3_600_000),

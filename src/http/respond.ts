@@ -64,6 +64,40 @@ export function send(
   else res.end(payload);
 }
 
+/**
+ * Writes a response made of several chunks with chunked transfer encoding (no length to compute
+ * over a large body first). Waits for `drain` between chunks so a slow reader holds at most one
+ * chunk in the socket's buffer beyond what the kernel took.
+ */
+export async function sendChunks(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  chunks: readonly string[],
+): Promise<void> {
+  res.writeHead(status, { ...BASE_HEADERS, 'content-type': contentType });
+  if (res.req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  for (const chunk of chunks) {
+    if (res.destroyed) return;
+    if (chunk === '') continue;
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  res.end();
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,

@@ -1,6 +1,10 @@
 /**
- * The admin HTTP server, on Node's own `http` module: `/health`, `/metrics`, `/events`, the
- * control endpoints and the dashboard page. Binds to 127.0.0.1 by default.
+ * The admin HTTP server, on Node's own `http` module: `/livez`, `/readyz`, `/health`, `/metrics`,
+ * `/events`, the control endpoints and the dashboard page. Binds to 127.0.0.1 by default.
+ *
+ * Exhaustion guards: header and request timeouts drop sockets that send slowly or never finish a
+ * request, and a connection cap evicts the oldest idle socket when it is reached (connections.ts),
+ * so a flood of idle or half-sent connections never stops a probe from being answered.
  *
  * Every response is either a route's own or a JSON error `{ error: { code, message } }`; an
  * unexpected exception becomes a 500 with a fixed message (reported to the logger, never to the
@@ -9,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConnectionGuard } from './connections.ts';
 import { handleControl, isControlAction } from './control.ts';
 import { renderDashboard } from './dashboard.html.ts';
 import { EventStreamHub } from './event-stream.ts';
@@ -18,7 +23,9 @@ import {
   type ResolvedAdminServerOptions,
   resolveAdminServerOptions,
 } from './options.ts';
-import { HttpError, HttpErrorCode, send, sendError, sendJson } from './respond.ts';
+import { serveHealth, serveLivez, serveReadyz } from './probes.ts';
+import { MetricsReader } from './read.ts';
+import { HttpError, HttpErrorCode, send, sendChunks, sendError } from './respond.ts';
 import type { AdminSupervisor } from './types.ts';
 
 /** Where a listening server can be reached. */
@@ -45,6 +52,8 @@ export interface AdminServer extends AsyncDisposable {
 /** Methods allowed per fixed path. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/': ['GET', 'HEAD'],
+  '/livez': ['GET', 'HEAD'],
+  '/readyz': ['GET', 'HEAD'],
   '/health': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD'],
   '/events': ['GET'],
@@ -57,16 +66,29 @@ const CONTROL_PATH = /^\/services\/([^/]+)\/([^/]+)$/;
  */
 export function createAdminServer(sup: AdminSupervisor, options?: AdminServerOptions): AdminServer {
   const opts = resolveAdminServerOptions(options);
-  const metrics = new AdminMetrics(sup);
+  const reader = new MetricsReader(sup, opts.logger);
+  const metrics = new AdminMetrics(sup, reader);
   const hub = new EventStreamHub(sup, {
     maxClients: opts.maxSseClients,
     bufferSize: opts.eventBufferSize,
     heartbeatMs: opts.heartbeatMs,
     clock: opts.clock ?? sup.clock,
   });
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => fail(res, error));
-  });
+  const server = createServer(
+    {
+      headersTimeout: opts.headersTimeoutMs,
+      requestTimeout: opts.requestTimeoutMs,
+      keepAliveTimeout: opts.keepAliveTimeoutMs,
+      // How often Node checks the two timeouts above; its default (30 s) would let a flood of
+      // half-sent requests sit far past `headersTimeoutMs`.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(opts.headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => fail(res, error));
+    },
+  );
+  const connections = new ConnectionGuard(opts.maxConnections);
+  connections.install(server);
   let address: AdminServerAddress | undefined;
   let listening: Promise<AdminServerAddress> | undefined;
   let closing: Promise<void> | undefined;
@@ -89,12 +111,7 @@ export function createAdminServer(sup: AdminSupervisor, options?: AdminServerOpt
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkHost(req, opts);
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://admin.invalid');
-    } catch {
-      throw new HttpError(400, HttpErrorCode.BadRequest, 'malformed request target');
-    }
+    const url = parseTarget(req.url ?? '/');
     const method = req.method ?? 'GET';
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > opts.maxBodyBytes) {
@@ -124,11 +141,15 @@ export function createAdminServer(sup: AdminSupervisor, options?: AdminServerOpt
     switch (path) {
       case '/':
         return serveDashboard(res);
+      case '/livez':
+        return serveLivez(res, sup);
+      case '/readyz':
+        return serveReadyz(res, sup, reader);
       case '/health':
-        return serveHealth(res);
+        return serveHealth(res, sup, reader, hub.lastEventId);
       case '/metrics': {
-        const { contentType, body } = await metrics.render();
-        return send(res, 200, contentType, body);
+        const { contentType, chunks } = await metrics.render();
+        return sendChunks(res, 200, contentType, chunks);
       }
       case '/events':
         if (!hub.accept(req, res, url)) {
@@ -143,19 +164,6 @@ export function createAdminServer(sup: AdminSupervisor, options?: AdminServerOpt
         }
         return;
     }
-  }
-
-  function serveHealth(res: ServerResponse): void {
-    const report = sup.health();
-    const all = sup.allMetrics();
-    const services: Record<string, object> = {};
-    for (const [name, h] of Object.entries(report.services)) {
-      services[name] = { state: h.state, healthy: h.healthy, message: h.message, metrics: all[name] ?? null };
-    }
-    // `now` is the supervisor clock, so `nextRecoveryAttempt` can be turned into a countdown;
-    // `eventId` is the last state change sent on /events, so the page can tell which is newer.
-    const body = { status: report.status, now: sup.clock.now(), eventId: hub.lastEventId, services };
-    sendJson(res, report.status === 'down' ? 503 : 200, body);
   }
 
   function serveDashboard(res: ServerResponse): void {
@@ -224,6 +232,25 @@ export function createAdminServer(sup: AdminSupervisor, options?: AdminServerOpt
     registry: metrics.registry,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * The path and query of a request target. Origin-form (`/health?x`) is read relative to a fixed
+ * base, never as a URL of its own: `//health` is the path `//health` (a 404), not a reference to
+ * a host named "health". Absolute-form (`http://host/health`, which HTTP/1.1 servers must
+ * accept) keeps only its path and query; anything else is a 400.
+ */
+export function parseTarget(target: string): URL {
+  try {
+    if (target.startsWith('/')) return new URL(`http://admin.invalid${target}`);
+    if (/^https?:\/\//i.test(target)) {
+      const absolute = new URL(target);
+      return new URL(`http://admin.invalid${absolute.pathname}${absolute.search}`);
+    }
+  } catch {
+    // Falls through to the 400 below.
+  }
+  throw new HttpError(400, HttpErrorCode.BadRequest, 'malformed request target');
 }
 
 function allow(method: string, methods: readonly string[]): void {

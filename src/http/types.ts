@@ -11,9 +11,13 @@ import type { CircuitState, HealthReport, ServiceMetrics } from '../types.ts';
 /** The part of `Supervisor`'s public API the admin server uses. */
 export interface AdminSupervisor {
   readonly clock: Clock;
+  /** True once the supervisor is closed or closing (`/livez` and `/readyz` then answer 503). */
+  readonly closed?: boolean;
   services(): string[];
   has(name: string): boolean;
   state(name: string): CircuitState;
+  /** One service's metrics. Throws for an unknown service (or when its trip policy's stats() throws). */
+  metrics(name: string): ServiceMetrics;
   allMetrics(): Record<string, ServiceMetrics>;
   health(): HealthReport;
   reset(name: string, options?: ControlOptions): void;

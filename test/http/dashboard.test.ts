@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boom, OPEN_MS, type Rig, startRig } from './helpers.ts';
+import { createAdminServer } from '../../src/http/index.ts';
+import { Supervisor } from '../../src/index.ts';
+import { ManualClock } from '../../src/time/manual-clock.ts';
+import { boom, OPEN_MS, type Rig, startRig, TEST_SERVICE } from './helpers.ts';
 import { requireBinary } from './system-packages.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -167,6 +170,35 @@ describe('dashboard', () => {
     expect(navigations).toEqual([]);
   });
 
+  it('while open, shows rejections and fallbacks per second, time open and the failure ratio', async () => {
+    for (let i = 0; i < 3; i++) await timedCall('geo-lookup', 30, false);
+    await expectState('geo-lookup', 'open');
+    const geo = card('geo-lookup');
+    await geo.locator('.opened', { hasText: /^open for [0-9.]+ s$/ }).waitFor();
+    // Calls rejected while open, across a few page samples: the rate shows and is flagged.
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 5; i++) await timedCall('geo-lookup', 0, true);
+      await samplesAtLeast('geo-lookup', 1);
+    }
+    await geo.locator('[data-k="rejected"].bad', { hasText: /· [0-9.,]+\/s$/ }).waitFor();
+    // No fallback on this service: no rate beside its (zero) fallbacks.
+    await expect(geo.locator('[data-k="fallbacks"]').textContent()).resolves.toBe('0');
+    // Rejected calls count as failures in the ratio the page shows: well above the 25% mark.
+    await geo.locator('[data-k="fail"].bad').waitFor();
+
+    // A failed probe reopens it: logged as one probe failure, not as the old streak.
+    rig.clock.advance(OPEN_MS);
+    await expectState('geo-lookup', 'half-open');
+    await timedCall('geo-lookup', 10, false);
+    await expectState('geo-lookup', 'open');
+    await expect(page.locator("#log li").first().textContent()).resolves.toMatch(
+      /geo-lookup: half-open → open\s*probe-failed$/,
+    );
+    rig.sup.reset('geo-lookup');
+    await expectState('geo-lookup', 'closed');
+    await expect(geo.locator('.opened').isVisible()).resolves.toBe(false);
+  });
+
   it('looks right with every kind of state (screenshot artifact)', async () => {
     for (let i = 0; i < 3; i++) await timedCall('blob-storage', 40, false);
     rig.clock.advance(4_000); // part of the open period has passed: the countdown shows the rest
@@ -189,6 +221,26 @@ describe('dashboard', () => {
       fullPage: true,
       animations: 'disabled',
     });
-    expect(pageErrors).toEqual([]);
+    expect(pageErrors.filter((e) => !/ERR_CONNECTION_REFUSED|net::/.test(e))).toEqual([]);
+  });
+
+  it("drops the old server's state when the server restarts: ids, counters and states", async () => {
+    // The page holds key-vault forced-open and blob-storage open, with ids of this instance.
+    await expectState('key-vault', 'forced-open');
+    const port = Number(new URL(rig.url).port);
+    await rig.server.close();
+    // A restarted process: a new supervisor where everything is closed, ids starting again at 1.
+    const sup = new Supervisor({ clock: new ManualClock(1_700_000_100_000) });
+    for (const name of SERVICES) sup.register(name, TEST_SERVICE);
+    await sup.run('geo-lookup', () => 'ok');
+    await using server = createAdminServer(sup, { port, dashboardPollMs: 150 });
+    await server.listen();
+    for (const name of SERVICES) await expectState(name, 'closed');
+    await card('geo-lookup').locator('[data-k="calls"]', { hasText: /^1$/ }).waitFor();
+    await page.getByRole('article', { name: POOLED }).waitFor({ state: 'detached' });
+    // A change on the new server is applied live, though its id is lower than the old ones.
+    sup.forceOpen('blob-storage');
+    await expectState('blob-storage', 'forced-open');
+    await sup.close();
   });
 });

@@ -1,5 +1,5 @@
 /**
- * GET /events: every state change with a growing id, call outcomes only on request, Last-Event-ID
+ * GET /events: every state change with an id `<instance>-<seq>` (seq growing by one), call outcomes only on request, Last-Event-ID
  * replay from the bounded buffer (with a `gap` event when it can't be complete), heartbeats driven
  * by the ManualClock, the cap on open streams, and clean-up when a client goes away.
  */
@@ -7,7 +7,31 @@ import { describe, expect, it, vi } from 'vitest';
 import type { SupervisorEventName } from '../../src/events.ts';
 import type { Supervisor } from '../../src/index.ts';
 import type { ManualClock } from '../../src/time/manual-clock.ts';
-import { cycle, fail, OPEN_MS, request, SseClient, startRig, succeed } from './helpers.ts';
+import {
+  cycle,
+  fail,
+  OPEN_MS,
+  type Rig,
+  request,
+  SseClient,
+  type SseEvent,
+  startRig,
+  succeed,
+} from './helpers.ts';
+
+/** This server's instance part of event ids, read from /health. */
+async function instanceOf(rig: Rig): Promise<string> {
+  const id = (await request(rig.url, '/health')).json<{ eventId: string }>().eventId;
+  return id.slice(0, id.lastIndexOf('-'));
+}
+
+/** The sequence part of each id, after checking every id names `instance`. */
+function seqs(events: readonly SseEvent[], instance: string): string[] {
+  return events.map((e) => {
+    expect(e.id).toMatch(new RegExp(`^${instance}-\\d+$`));
+    return e.id!.slice(instance.length + 1);
+  });
+}
 
 /** Resolves the next time `sup.off(event, …)` is called: the server's clean-up is observable there. */
 function nextOff(sup: Supervisor, event: SupervisorEventName): Promise<void> {
@@ -39,6 +63,8 @@ function nextClear(clock: ManualClock): Promise<void> {
 describe('GET /events', () => {
   it('streams every state change in order, with ids growing by one', async () => {
     await using rig = await startRig(['alpha']);
+    const inst = await instanceOf(rig);
+    expect(inst).toMatch(/^[0-9a-v]{10}$/);
     const client = await SseClient.open(rig.url);
     expect(client.status).toBe(200);
     expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8');
@@ -46,7 +72,7 @@ describe('GET /events', () => {
 
     await cycle(rig, 'alpha');
     const events = await client.waitForEvents('stateChange', 3);
-    expect(events.map((e) => e.id)).toEqual(['1', '2', '3']);
+    expect(seqs(events, inst)).toEqual(['1', '2', '3']);
     expect(events.map((e) => e.json())).toEqual([
       expect.objectContaining({ service: 'alpha', from: 'closed', to: 'open', reason: 'failure-threshold' }),
       expect.objectContaining({ service: 'alpha', from: 'open', to: 'half-open', reason: 'recovery-timer' }),
@@ -91,59 +117,83 @@ describe('GET /events', () => {
 
   it('replays what a client missed after Last-Event-ID, and everything for ?lastEventId=0', async () => {
     await using rig = await startRig(['alpha', 'beta']);
+    const inst = await instanceOf(rig);
     await cycle(rig, 'alpha'); // ids 1..3
     await fail(rig.sup, 'beta'); // id 4
 
-    const resumed = await SseClient.open(rig.url, '/events', { 'last-event-id': '2' });
+    const resumed = await SseClient.open(rig.url, '/events', { 'last-event-id': `${inst}-2` });
     const replayed = await resumed.waitForEvents('stateChange', 2);
     expect(replayed.map((e) => [e.id, e.json().service, e.json().to])).toEqual([
-      ['3', 'alpha', 'closed'],
-      ['4', 'beta', 'open'],
+      [`${inst}-3`, 'alpha', 'closed'],
+      [`${inst}-4`, 'beta', 'open'],
     ]);
     // Live events continue after the replay.
     rig.clock.advance(OPEN_MS);
     const live = await resumed.waitForEvents('stateChange', 3);
-    expect(live[2]).toMatchObject({ id: '5' });
+    expect(live[2]).toMatchObject({ id: `${inst}-5` });
     expect(resumed.events.some((e) => e.event === 'gap')).toBe(false);
 
     const history = await SseClient.open(rig.url, '/events?lastEventId=0');
-    expect((await history.waitForEvents('stateChange', 5)).map((e) => e.id)).toEqual([
-      '1',
-      '2',
-      '3',
-      '4',
-      '5',
-    ]);
+    expect(seqs(await history.waitForEvents('stateChange', 5), inst)).toEqual(['1', '2', '3', '4', '5']);
 
-    const header = await SseClient.open(rig.url, '/events?lastEventId=0', { 'last-event-id': '4' });
-    expect((await header.waitForEvents('stateChange', 1)).map((e) => e.id)).toEqual(['5']);
+    const header = await SseClient.open(rig.url, '/events?lastEventId=0', { 'last-event-id': `${inst}-4` });
+    expect(seqs(await header.waitForEvents('stateChange', 1), inst)).toEqual(['5']);
 
     const fresh = await SseClient.open(rig.url);
     await succeed(rig.sup, 'beta'); // id 6
-    expect((await fresh.waitForEvents('stateChange', 1)).map((e) => e.id)).toEqual(['6']);
+    expect(seqs(await fresh.waitForEvents('stateChange', 1), inst)).toEqual(['6']);
     for (const c of [resumed, history, header, fresh]) c.close();
   });
 
   it('sends a gap event first when the buffer no longer holds what the client missed', async () => {
     await using rig = await startRig(['alpha'], { eventBufferSize: 2 });
+    const inst = await instanceOf(rig);
     await cycle(rig, 'alpha'); // ids 1..3; the buffer keeps 2 and 3
-    const late = await SseClient.open(rig.url, '/events', { 'last-event-id': '0' });
+    const late = await SseClient.open(rig.url, '/events', { 'last-event-id': `${inst}-0` });
     await late.waitForEvents('stateChange', 2);
     expect(late.events.map((e) => e.event)).toEqual(['gap', 'stateChange', 'stateChange']);
-    expect(late.events[0]!.json()).toEqual({ lastEventId: 0, oldestBufferedId: 2 });
-    expect(late.events.slice(1).map((e) => e.id)).toEqual(['2', '3']);
+    expect(late.events[0]!.json()).toEqual({ lastEventId: `${inst}-0`, oldestBufferedId: `${inst}-2` });
+    expect(seqs(late.events.slice(1), inst)).toEqual(['2', '3']);
 
-    // An id this server never gave out (another instance's): gap, then the whole buffer.
-    const stranger = await SseClient.open(rig.url, '/events', { 'last-event-id': '99' });
-    await stranger.waitForEvents('stateChange', 2);
-    expect(stranger.events.map((e) => e.event)).toEqual(['gap', 'stateChange', 'stateChange']);
-
+    // An id this server never gave out (another instance's, or from before ids named the
+    // instance): gap, then the whole buffer.
+    for (const foreign of ['zzzzzzzzzz-3', '99', '3', 'garbage']) {
+      const stranger = await SseClient.open(rig.url, '/events', { 'last-event-id': foreign });
+      await stranger.waitForEvents('stateChange', 2);
+      expect(
+        stranger.events.map((e) => e.event),
+        foreign,
+      ).toEqual(['gap', 'stateChange', 'stateChange']);
+      expect(seqs(stranger.events.slice(1), inst)).toEqual(['2', '3']);
+      stranger.close();
+    }
     // Up to date: nothing to replay, no gap.
-    const current = await SseClient.open(rig.url, '/events', { 'last-event-id': '3' });
+    const current = await SseClient.open(rig.url, '/events', { 'last-event-id': `${inst}-3` });
     await fail(rig.sup, 'alpha');
     await current.waitForEvents('stateChange', 1);
-    expect(current.events.map((e) => [e.event, e.id])).toEqual([['stateChange', '4']]);
-    for (const c of [late, stranger, current]) c.close();
+    expect(current.events.map((e) => [e.event, e.id])).toEqual([['stateChange', `${inst}-4`]]);
+    for (const c of [late, current]) c.close();
+  });
+
+  it('never continues an id of another server instance: a restarted server sends a gap first', async () => {
+    await using rig = await startRig(['alpha']);
+    // The old instance saw 3 changes: its client holds '<old>-3'.
+    await cycle(rig, 'alpha');
+    const oldId = (await request(rig.url, '/health')).json<{ eventId: string }>().eventId;
+    expect(oldId).toMatch(/-3$/);
+    // A new server (a restarted process) over the same supervisor has its own, longer history.
+    const { createAdminServer } = await import('../../src/http/index.ts');
+    await using second = createAdminServer(rig.sup);
+    const { url } = await second.listen();
+    for (let i = 0; i < 2; i++) await cycle(rig, 'alpha'); // 6 changes on the new instance
+    const resumed = await SseClient.open(url, '/events', { 'last-event-id': oldId });
+    await resumed.waitForEvents('stateChange', 6);
+    expect(resumed.events[0]!.event).toBe('gap');
+    const newInst = (await request(url, '/health')).json<{ eventId: string }>().eventId.split('-')[0]!;
+    expect(newInst).not.toBe(oldId.split('-')[0]);
+    // Not only the changes after the 3rd: every change the new instance holds.
+    expect(seqs(resumed.events.slice(1), newInst)).toEqual(['1', '2', '3', '4', '5', '6']);
+    resumed.close();
   });
 
   it('sends heartbeat comments every heartbeatMs of the injected clock', async () => {
