@@ -191,7 +191,7 @@ describe('dashboard', () => {
     await expectState('geo-lookup', 'half-open');
     await timedCall('geo-lookup', 10, false);
     await expectState('geo-lookup', 'open');
-    await expect(page.locator("#log li").first().textContent()).resolves.toMatch(
+    await expect(page.locator('#log li').first().textContent()).resolves.toMatch(
       /geo-lookup: half-open → open\s*probe-failed$/,
     );
     rig.sup.reset('geo-lookup');
