@@ -219,6 +219,27 @@ export const GOALS: readonly Goal[] = [
     enforced: true,
     text: 'end to end, outage: the dead upstream gets only probes (requests beyond connections + threshold + probes)',
   },
+  {
+    key: 'metrics_scrape_10k_ms',
+    op: '<=',
+    target: 500,
+    enforced: true,
+    text: 'GET /metrics with 10,000 services: ≤0.5 s per scrape',
+  },
+  {
+    key: 'metrics_scrape_10k_max_block_ms',
+    op: '<=',
+    target: 50,
+    enforced: true,
+    text: 'GET /metrics with 10,000 services never blocks the event loop >50 ms at a stretch',
+  },
+  {
+    key: 'otel_vs_prometheus_overhead',
+    op: '<=',
+    target: 1,
+    enforced: true,
+    text: "per-call cost of breakwater/otel attached ≤ the Prometheus admin server's (inline success)",
+  },
 ];
 
 /** `pass`: met; `miss`: not met; `n/a`: not measured in this run. */

@@ -255,6 +255,12 @@ export interface ServiceMetrics {
   readonly pool?: PoolMetrics;
 }
 
+/**
+ * `ServiceMetrics` without the response-time figures (`sup.counters(name)`): cheap enough to read
+ * for every service at every scrape or collection.
+ */
+export type ServiceCounters = Omit<ServiceMetrics, 'avgResponseTimeMs' | 'p50ResponseTimeMs' | 'p99ResponseTimeMs'>;
+
 export interface ServiceHealth {
   readonly healthy: boolean;
   readonly state: CircuitState;

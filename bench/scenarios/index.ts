@@ -4,6 +4,7 @@ import { failureCost } from './failure-cost.ts';
 import { http } from './http.ts';
 import { inline } from './inline.ts';
 import { manyServices } from './many-services.ts';
+import { metricsScrape } from './metrics-scrape.ts';
 import { recovery } from './recovery.ts';
 import { reject } from './reject.ts';
 import { shapes } from './shapes.ts';
@@ -18,4 +19,5 @@ export const SCENARIOS: readonly Scenario[] = [
   manyServices,
   recovery,
   http,
+  metricsScrape,
 ];

@@ -43,7 +43,7 @@ export class AdminMetrics {
   readonly #reader: MetricsReader;
   readonly #series = new Map<string, ServiceSeries>();
   #attached = false;
-  #rendering: Promise<string[]> | undefined;
+  #rendering: Promise<(string | Buffer)[]> | undefined;
 
   constructor(sup: AdminSupervisor, reader: MetricsReader) {
     this.#sup = sup;
@@ -71,14 +71,14 @@ export class AdminMetrics {
   }
 
   /** The exposition, as chunks to write in order, and its content type. */
-  async render(): Promise<{ readonly contentType: string; readonly chunks: readonly string[] }> {
+  async render(): Promise<{ readonly contentType: string; readonly chunks: readonly (string | Buffer)[] }> {
     this.#rendering ??= this.#render().finally(() => {
       this.#rendering = undefined;
     });
     return { contentType: EXPOSITION_CONTENT_TYPE, chunks: await this.#rendering };
   }
 
-  async #render(): Promise<string[]> {
+  async #render(): Promise<(string | Buffer)[]> {
     const sup = this.#sup;
     const parts = newParts();
     const names = sup.services();
@@ -91,7 +91,7 @@ export class AdminMetrics {
         now = sup.clock.now();
       }
       const name = names[i]!;
-      const m = this.#reader.read(name);
+      const m = this.#reader.counters(name);
       if (m === undefined) {
         if (!sup.has(name)) continue; // unregistered while the scrape was running
         writeUnavailable(parts, this.#seriesOf(name), stateOf(sup, name));
@@ -99,7 +99,7 @@ export class AdminMetrics {
       }
       writeService(parts, this.#seriesOf(name), m, now);
     }
-    const chunks = joinParts(parts);
+    const chunks: (string | Buffer)[] = joinParts(parts);
     if (this.registry.getMetricsAsArray().length > 0) chunks.push(await this.registry.metrics());
     return chunks;
   }
@@ -116,7 +116,7 @@ export class AdminMetrics {
   readonly #onStateChange = (e: StateChangeEvent): void => {
     const from = STATE_INDEX.get(e.from);
     const to = STATE_INDEX.get(e.to);
-    if (from !== undefined && to !== undefined) this.#seriesOf(e.service).transitions[from * 5 + to]!++;
+    if (from !== undefined && to !== undefined) this.#seriesOf(e.service).transition(from, to);
   };
 
   readonly #onSucceeded = (e: CallSucceededEvent): void => {

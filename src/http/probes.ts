@@ -43,7 +43,7 @@ export function notReadyReasons(sup: AdminSupervisor, reader: MetricsReader): No
   const reasons: NotReadyReason[] = [];
   for (const service of sup.services()) {
     // A service whose metrics can't be read is not a reason to take the replica out.
-    const pool = reader.read(service)?.pool;
+    const pool = reader.counters(service)?.pool;
     if (pool?.broken === true) {
       const message = sup.health().services[service]?.message ?? 'worker pool is broken';
       reasons.push({ reason: 'pool-broken', service, message });

@@ -4,7 +4,7 @@
  * the whole `/health`, `/readyz` or `/metrics` answer. The error goes to the logger once per
  * service until a read succeeds again, so a dashboard polling every 2 s does not flood the log.
  */
-import type { Logger, ServiceMetrics } from '../types.ts';
+import type { Logger, ServiceCounters, ServiceMetrics } from '../types.ts';
 import type { AdminSupervisor } from './types.ts';
 
 /** What a caller learns when a read failed: the service is still there, its figures are not. */
@@ -26,9 +26,18 @@ export class MetricsReader {
    * error is reported, never rethrown).
    */
   read(name: string): ServiceMetrics | undefined {
-    let m: ServiceMetrics;
+    return this.#guard(name, () => this.#sup.metrics(name));
+  }
+
+  /** Like `read()`, without the response-time figures (cheap enough for every service per scrape). */
+  counters(name: string): ServiceCounters | undefined {
+    return this.#guard(name, () => this.#sup.counters(name));
+  }
+
+  #guard<T>(name: string, read: () => T): T | undefined {
+    let m: T;
     try {
-      m = this.#sup.metrics(name);
+      m = read();
     } catch (error) {
       // Unregistered between services() and now: not an error.
       if (!this.#sup.has(name)) return undefined;

@@ -73,7 +73,7 @@ export async function sendChunks(
   res: ServerResponse,
   status: number,
   contentType: string,
-  chunks: readonly string[],
+  chunks: readonly (string | Buffer)[],
 ): Promise<void> {
   res.writeHead(status, { ...BASE_HEADERS, 'content-type': contentType });
   if (res.req.method === 'HEAD') {
@@ -82,7 +82,7 @@ export async function sendChunks(
   }
   for (const chunk of chunks) {
     if (res.destroyed) return;
-    if (chunk === '') continue;
+    if (chunk.length === 0) continue;
     if (!res.write(chunk)) {
       await new Promise<void>((resolve) => {
         const done = (): void => {

@@ -6,7 +6,7 @@
 import type { SupervisorEventName, SupervisorListener } from '../events.ts';
 import type { FleetStatus } from '../fleet/types.ts';
 import type { Clock } from '../time/clock.ts';
-import type { CircuitState, HealthReport, ServiceMetrics } from '../types.ts';
+import type { CircuitState, HealthReport, ServiceCounters, ServiceMetrics } from '../types.ts';
 
 /** The part of `Supervisor`'s public API the admin server uses. */
 export interface AdminSupervisor {
@@ -18,6 +18,8 @@ export interface AdminSupervisor {
   state(name: string): CircuitState;
   /** One service's metrics. Throws for an unknown service (or when its trip policy's stats() throws). */
   metrics(name: string): ServiceMetrics;
+  /** `metrics(name)` without the response-time figures: what /metrics and /readyz read. */
+  counters(name: string): ServiceCounters;
   allMetrics(): Record<string, ServiceMetrics>;
   health(): HealthReport;
   reset(name: string, options?: ControlOptions): void;

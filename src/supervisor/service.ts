@@ -5,7 +5,7 @@
 import type { Breaker } from '../core/breaker.ts';
 import type { ResolvedServiceOptions } from '../options.ts';
 import type { ScheduledTask } from '../time/scheduler.ts';
-import type { FallbackInfo, ServiceHealth, ServiceMetrics } from '../types.ts';
+import type { FallbackInfo, ServiceCounters, ServiceHealth, ServiceMetrics } from '../types.ts';
 import type { CallPlan } from './call-options.ts';
 import { LatencyWindow } from './latency.ts';
 import type { PoolLane } from './pool-lane.ts';
@@ -143,14 +143,24 @@ export class ServiceRecord implements Counters {
   }
 
   metrics(now: number): ServiceMetrics {
+    const latency = this.#latency?.summary(now);
+    return {
+      ...this.counters(now),
+      avgResponseTimeMs: latency?.avgMs ?? 0,
+      p50ResponseTimeMs: latency?.p50Ms ?? 0,
+      p99ResponseTimeMs: latency?.p99Ms ?? 0,
+    };
+  }
+
+  /** `metrics()` without the response-time percentiles, whose histogram walk costs ~40 µs. */
+  counters(now: number): ServiceCounters {
     const b = this.breaker;
     // Rates describe the trip policy's current window (count/time windows), or everything since the
     // breaker last closed for policies that keep no window of calls.
     const window = b.policy.stats(now);
     const calls = window.calls;
     const failureRate = calls === 0 ? 0 : window.failures / calls;
-    const latency = this.#latency?.summary(now);
-    const base: ServiceMetrics = {
+    const base: ServiceCounters = {
       service: this.name,
       state: b.state,
       totalRequests: this.total,
@@ -167,9 +177,6 @@ export class ServiceRecord implements Counters {
       failureRate,
       successRate: calls === 0 ? 1 : 1 - failureRate,
       slowCallRate: window.calls === 0 ? 0 : window.slowCalls / window.calls,
-      avgResponseTimeMs: latency?.avgMs ?? 0,
-      p50ResponseTimeMs: latency?.p50Ms ?? 0,
-      p99ResponseTimeMs: latency?.p99Ms ?? 0,
       opens: b.opens,
       inFlight: this.inFlight,
     };

@@ -53,6 +53,9 @@ const ALL_KEYS = [
   'http_outage_trip_ms',
   'http_outage_fallback_p50_ms',
   'http_outage_upstream_excess',
+  'metrics_scrape_10k_ms',
+  'metrics_scrape_10k_max_block_ms',
+  'otel_vs_prometheus_overhead',
 ];
 
 describe('statistics', () => {

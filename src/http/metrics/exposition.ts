@@ -29,3 +29,55 @@ export function formatValue(value: number): string {
 export function familyHeader(name: string, type: 'counter' | 'gauge' | 'histogram', help: string): string {
   return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
 }
+
+/** Size of the buffers a scrape is written into. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Collects text as UTF-8 in 64 KiB buffers. A scrape of many services is tens of megabytes: kept
+ * as JavaScript strings it would be a rope the garbage collector walks again and again (most of
+ * the scrape's time, measured); written into buffers as it goes, it lives outside the JS heap.
+ */
+export class ByteWriter {
+  readonly #chunks: Buffer[] = [];
+  #buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  #pos = 0;
+
+  write(text: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    const worst = text.length * 3;
+    if (this.#pos + worst > CHUNK_BYTES) {
+      this.#flush();
+      if (worst > CHUNK_BYTES) {
+        this.#chunks.push(Buffer.from(text, 'utf8'));
+        return;
+      }
+    }
+    this.#pos += this.#buf.write(text, this.#pos, 'utf8');
+  }
+
+  /** Appends bytes written before (a cached rendering). */
+  writeBytes(bytes: Buffer): void {
+    if (this.#pos + bytes.length > CHUNK_BYTES) {
+      this.#flush();
+      if (bytes.length > CHUNK_BYTES) {
+        this.#chunks.push(bytes);
+        return;
+      }
+    }
+    this.#pos += bytes.copy(this.#buf, this.#pos);
+  }
+
+  /** Every byte written so far, in order. The writer is spent afterwards. */
+  finish(): Buffer[] {
+    this.#flush();
+    return this.#chunks;
+  }
+
+  #flush(): void {
+    if (this.#pos === 0) return;
+    this.#chunks.push(this.#buf.subarray(0, this.#pos));
+    this.#buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.#pos = 0;
+  }
+}

@@ -8,9 +8,9 @@
  * appear with a service's first observation of that outcome; gauges that do not apply (pool
  * figures of an inline service, the recovery time of a breaker that is not open) are left out.
  */
-import type { ServiceMetrics } from '../../types.ts';
+import type { ServiceCounters } from '../../types.ts';
 import { CIRCUIT_STATES } from '../types.ts';
-import { familyHeader, formatValue } from './exposition.ts';
+import { ByteWriter, familyHeader, formatValue } from './exposition.ts';
 import {
   DURATION_BUCKETS,
   RAN_OUTCOMES,
@@ -87,16 +87,20 @@ const INDEX = Object.fromEntries(FAMILIES.map(([name], i) => [name, i])) as Reco
   number
 >;
 
-/** One text accumulator per family, in FAMILIES order. */
-export type Parts = string[];
+/** One writer per family, in FAMILIES order (the format wants each family's lines together). */
+export type Parts = ByteWriter[];
 
 export function newParts(): Parts {
-  return FAMILIES.map(() => '');
+  return FAMILIES.map(([name, type, help]) => {
+    const w = new ByteWriter();
+    w.write(familyHeader(name, type, help));
+    return w;
+  });
 }
 
-/** The whole exposition, family after family (families without lines keep their header). */
-export function joinParts(parts: Parts): string[] {
-  return FAMILIES.map(([name, type, help], i) => familyHeader(name, type, help) + parts[i]!);
+/** The whole exposition, family after family, as buffers to write in order. */
+export function joinParts(parts: Parts): Buffer[] {
+  return parts.flatMap((w) => w.finish());
 }
 
 const OUTCOME_SLOTS = [
@@ -115,10 +119,10 @@ const TRANSITION_LABELS = CIRCUIT_STATES.flatMap((from) =>
 const LE_LABELS = [...DURATION_BUCKETS.map((b) => `,le="${b}"} `), ',le="+Inf"} '];
 
 /** Appends the lines of one service whose metrics were read. */
-export function writeService(parts: Parts, s: ServiceSeries, m: ServiceMetrics, now: number): void {
+export function writeService(parts: Parts, s: ServiceSeries, m: ServiceCounters, now: number): void {
   const l = s.label;
   const add = (family: number, line: string): void => {
-    parts[family] += line;
+    parts[family]!.write(line);
   };
 
   let text = '';
@@ -142,29 +146,13 @@ export function writeService(parts: Parts, s: ServiceSeries, m: ServiceMetrics, 
   }
   add(INDEX.breakwater_calls_total, text);
 
-  text = '';
-  for (let o = 0; o < RAN_OUTCOMES.length; o++) {
-    const h = s.durations[o];
-    if (h === undefined) continue;
-    const base = `breakwater_call_duration_seconds_bucket{${l},outcome="${RAN_OUTCOMES[o]}"`;
-    let cumulative = 0;
-    for (let b = 0; b < h.counts.length; b++) {
-      cumulative += h.counts[b]!;
-      text += `${base}${LE_LABELS[b]}${cumulative}\n`;
-    }
-    const labels = `{${l},outcome="${RAN_OUTCOMES[o]}"} `;
-    text += `breakwater_call_duration_seconds_sum${labels}${formatValue(h.sum)}\n`;
-    text += `breakwater_call_duration_seconds_count${labels}${h.count}\n`;
+  if (s.renderedVersion !== s.version) {
+    s.rendered = renderEvents(s);
+    s.renderedVersion = s.version;
   }
-  if (text !== '') add(INDEX.breakwater_call_duration_seconds, text);
-
-  text = '';
-  const t = s.transitions;
-  for (let i = 0; i < TRANSITION_KEYS.length; i++) {
-    const key = TRANSITION_KEYS[i]!;
-    text += `breakwater_transitions_total{${l}${TRANSITION_LABELS[key]}${t[key]}\n`;
-  }
-  add(INDEX.breakwater_transitions_total, text);
+  const events = s.rendered!;
+  if (events.durations.length > 0) parts[INDEX.breakwater_call_duration_seconds]!.writeBytes(events.durations);
+  parts[INDEX.breakwater_transitions_total]!.writeBytes(events.transitions);
 
   const counter = (family: number, name: string, slot: number, value: number): void => {
     add(family, `${name}{${l}} ${s.monotonic(slot, value)}\n`);
@@ -219,6 +207,33 @@ export function writeService(parts: Parts, s: ServiceSeries, m: ServiceMetrics, 
   }
 }
 
+/** The lines of the event-fed families of one service: duration histograms and transitions. */
+function renderEvents(s: ServiceSeries): { durations: Buffer; transitions: Buffer } {
+  const l = s.label;
+  let text = '';
+  for (let o = 0; o < RAN_OUTCOMES.length; o++) {
+    const h = s.durations[o];
+    if (h === undefined) continue;
+    const base = `breakwater_call_duration_seconds_bucket{${l},outcome="${RAN_OUTCOMES[o]}"`;
+    let cumulative = 0;
+    for (let b = 0; b < h.counts.length; b++) {
+      cumulative += h.counts[b]!;
+      text += `${base}${LE_LABELS[b]}${cumulative}\n`;
+    }
+    const labels = `{${l},outcome="${RAN_OUTCOMES[o]}"} `;
+    text += `breakwater_call_duration_seconds_sum${labels}${formatValue(h.sum)}\n`;
+    text += `breakwater_call_duration_seconds_count${labels}${h.count}\n`;
+  }
+  const durations = Buffer.from(text, 'utf8');
+  text = '';
+  const t = s.transitions;
+  for (let i = 0; i < TRANSITION_KEYS.length; i++) {
+    const key = TRANSITION_KEYS[i]!;
+    text += `breakwater_transitions_total{${l}${TRANSITION_LABELS[key]}${t[key]}\n`;
+  }
+  return { durations, transitions: Buffer.from(text, 'utf8') };
+}
+
 /**
  * Appends what can still be said of a service whose metrics could not be read: its state (read
  * without the trip policy) and the `breakwater_metrics_unavailable` marker.
@@ -229,7 +244,7 @@ export function writeUnavailable(parts: Parts, s: ServiceSeries, state: string |
     for (let i = 0; i < CIRCUIT_STATES.length; i++) {
       text += `breakwater_circuit_state{${s.label}${STATE_LABELS[i]}${state === CIRCUIT_STATES[i] ? 1 : 0}\n`;
     }
-    parts[INDEX.breakwater_circuit_state] += text;
+    parts[INDEX.breakwater_circuit_state]!.write(text);
   }
-  parts[INDEX.breakwater_metrics_unavailable] += `breakwater_metrics_unavailable{${s.label}} 1\n`;
+  parts[INDEX.breakwater_metrics_unavailable]!.write(`breakwater_metrics_unavailable{${s.label}} 1\n`);
 }

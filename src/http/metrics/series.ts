@@ -87,6 +87,15 @@ export class ServiceSeries {
   /** Transition counts, indexed `from * 5 + to` (CIRCUIT_STATES order). */
   readonly transitions = new Float64Array(CIRCUIT_STATES.length * CIRCUIT_STATES.length);
   readonly durations: (DurationHistogram | undefined)[] = [undefined, undefined, undefined];
+  /** Grows with every event fed in (a transition, an observed duration). */
+  version = 0;
+  /**
+   * The rendered lines of the event-fed families (durations, transitions) at `renderedVersion`:
+   * most services of a large fleet have no event between two scrapes, and these are most of a
+   * service's lines.
+   */
+  rendered: { readonly durations: Buffer; readonly transitions: Buffer } | undefined;
+  renderedVersion = -1;
   readonly #last = new Float64Array(SLOTS).fill(-1);
   readonly #offset = new Float64Array(SLOTS);
   /** Samples (clock ms, successes, failures + rejections), oldest first. */
@@ -108,7 +117,13 @@ export class ServiceSeries {
     return this.#offset[slot]! + raw;
   }
 
+  transition(from: number, to: number): void {
+    this.transitions[from * 5 + to]!++;
+    this.version++;
+  }
+
   observe(outcome: number, seconds: number): void {
+    this.version++;
     let h = this.durations[outcome];
     if (h === undefined) {
       h = new DurationHistogram();
