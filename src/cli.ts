@@ -7,10 +7,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { main as demo } from './demo/main.ts';
+import { runDemoProcess as demo } from './demo/main.ts';
 
 const USAGE = `usage: breakwater <command> [flags]
-  demo   the live demo   (--duration s, --rps n, --port n, --no-dashboard, --inline)
+  demo   the live demo   (--duration s, --rps n, --port n, --no-dashboard, --inline, --log-file path)
   bench  the benchmarks  (--quick, --scenario NAME, --json, --check)`;
 
 async function bench(args: readonly string[]): Promise<number> {

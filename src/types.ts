@@ -259,7 +259,10 @@ export interface ServiceMetrics {
  * `ServiceMetrics` without the response-time figures (`sup.counters(name)`): cheap enough to read
  * for every service at every scrape or collection.
  */
-export type ServiceCounters = Omit<ServiceMetrics, 'avgResponseTimeMs' | 'p50ResponseTimeMs' | 'p99ResponseTimeMs'>;
+export type ServiceCounters = Omit<
+  ServiceMetrics,
+  'avgResponseTimeMs' | 'p50ResponseTimeMs' | 'p99ResponseTimeMs'
+>;
 
 export interface ServiceHealth {
   readonly healthy: boolean;

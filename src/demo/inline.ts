@@ -11,6 +11,8 @@ export interface InlineDemoOptions {
   readonly durationMs: number;
   readonly rps: number;
   readonly write: (line: string) => void;
+  /** Ends the load early (Ctrl-C, a closed stdout): calls in flight settle, the summary follows. */
+  readonly signal?: AbortSignal;
 }
 
 interface Phase {
@@ -57,7 +59,12 @@ export async function runInlineDemo(options: InlineDemoOptions): Promise<Record<
   let errors = 0;
   const interval = 1000 / rps;
   const pending = new Set<Promise<void>>();
-  for (let i = 0; Date.now() - started < durationMs && i < rps * (durationMs / 1000) * 2; i++) {
+  const stop = options.signal;
+  for (
+    let i = 0;
+    Date.now() - started < durationMs && i < rps * (durationMs / 1000) * 2 && stop?.aborted !== true;
+    i++
+  ) {
     const current = phaseAt((Date.now() - started) / durationMs);
     if (current.name !== phase) {
       phase = current.name;
@@ -80,7 +87,7 @@ export async function runInlineDemo(options: InlineDemoOptions): Promise<Record<
       )
       .finally(() => pending.delete(p));
     pending.add(p);
-    await delay(interval);
+    await pause(interval, stop);
   }
   await Promise.all(pending);
   write(
@@ -89,6 +96,23 @@ export async function runInlineDemo(options: InlineDemoOptions): Promise<Record<
   const metrics = sup.allMetrics();
   await sup.close();
   return metrics;
+}
+
+/** Waits `ms`, or less when `stop` aborts (resolves either way: stopping is not an error). */
+export function pause(ms: number, stop: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (stop?.aborted === true) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(t);
+      stop?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    stop?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {

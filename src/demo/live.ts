@@ -4,13 +4,12 @@
  * transitions printed as they happen, the admin dashboard, and a summary table at the end.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createAdminServer } from '../http/index.ts';
 import { presets } from '../presets.ts';
 import { Supervisor } from '../supervisor/supervisor.ts';
 import type { BreakerOptions, Logger, ServiceMetrics } from '../types.ts';
 import { type Phase, profiles, startFlakyServer } from './flaky-server.ts';
+import { pause } from './inline.ts';
 
 export interface LiveDemoOptions {
   readonly durationMs: number;
@@ -19,6 +18,10 @@ export interface LiveDemoOptions {
   readonly port: number;
   readonly dashboard: boolean;
   readonly write: (line: string) => void;
+  /** Structured logs (pino) go to this file when given; none are written otherwise. */
+  readonly logFile?: string;
+  /** Ends the load early (Ctrl-C, a closed stdout): calls in flight settle, the summary follows. */
+  readonly signal?: AbortSignal;
 }
 
 interface DemoService {
@@ -69,7 +72,7 @@ const SERVICES: readonly DemoService[] = [
 async function fileLogger(path: string): Promise<{ logger: Logger; stream: WriteStream } | undefined> {
   const found = await import('pino').catch(() => undefined);
   if (found === undefined) return undefined;
-  const stream = createWriteStream(path);
+  const stream = createWriteStream(path, { flags: 'a' });
   return { logger: found.pino({ base: { app: 'breakwater-demo' } }, stream), stream };
 }
 
@@ -80,8 +83,8 @@ const WORKER = new URL(
 
 export async function runLiveDemo(options: LiveDemoOptions): Promise<Record<string, ServiceMetrics>> {
   const { durationMs, rps, write } = options;
-  const logPath = join(tmpdir(), `breakwater-demo-${process.pid}.log`);
-  const log = await fileLogger(logPath);
+  // Transitions are printed anyway; the structured log is opt-in, so a run leaves no file behind.
+  const log = options.logFile === undefined ? undefined : await fileLogger(options.logFile);
   const sup = new Supervisor(log === undefined ? {} : { logger: log.logger });
   // Demo-sized times: a breaker opens for about a tenth of the run, calls time out after 800 ms.
   const openMs = Math.max(1_000, Math.round(durationMs / 10));
@@ -118,10 +121,12 @@ export async function runLiveDemo(options: LiveDemoOptions): Promise<Record<stri
     write(`dashboard: ${url}/   health: ${url}/health   metrics: ${url}/metrics`);
   }
   const logs =
-    log === undefined
-      ? 'no structured logs (npm install pino for them)'
-      : `structured logs (pino): ${logPath}`;
-  write(`upstream (flaky, local): ${upstream.url}   ${logs}`);
+    options.logFile === undefined
+      ? ''
+      : log === undefined
+        ? '   no structured logs (npm install pino for them)'
+        : `   structured logs (pino): ${options.logFile}`;
+  write(`upstream (flaky, local): ${upstream.url}${logs}`);
   for (const s of SERVICES) write(`  ${s.name.padEnd(12)} ${s.story}`);
   write('');
 
@@ -129,7 +134,8 @@ export async function runLiveDemo(options: LiveDemoOptions): Promise<Record<stri
   const pending = new Set<Promise<unknown>>();
   const maxCalls = Math.ceil((rps * durationMs) / 1000);
   const interval = 1000 / rps;
-  for (let i = 0; i < maxCalls && Date.now() - started < durationMs; i++) {
+  const stop = options.signal;
+  for (let i = 0; i < maxCalls && Date.now() - started < durationMs && stop?.aborted !== true; i++) {
     const s = SERVICES[i % SERVICES.length]!;
     const phase = upstream.phaseOf(s.name)?.name ?? '';
     if (phases.get(s.name) !== phase) {
@@ -139,7 +145,7 @@ export async function runLiveDemo(options: LiveDemoOptions): Promise<Record<stri
     const p = sup.callResult(s.name, 'fetchSummary', [`${upstream.url}/${s.name}?id=${i}`]);
     pending.add(p);
     void p.finally(() => pending.delete(p));
-    await new Promise((resolve) => setTimeout(resolve, interval));
+    await pause(interval, stop);
   }
   await Promise.all(pending);
   const metrics = sup.allMetrics();

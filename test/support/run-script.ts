@@ -15,12 +15,18 @@ export interface ScriptRun {
 export function runScript(
   script: string,
   args: readonly string[] = [],
-  options: { readonly cwd?: string; readonly killAfterMs?: number } = {},
+  options: {
+    readonly cwd?: string;
+    readonly killAfterMs?: number;
+    /** Extra environment variables for the child (e.g. TMPDIR). */
+    readonly env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.env !== undefined && { env: { ...process.env, ...options.env } }),
     });
     let stdout = '';
     let stderr = '';

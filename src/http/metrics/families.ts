@@ -151,7 +151,8 @@ export function writeService(parts: Parts, s: ServiceSeries, m: ServiceCounters,
     s.renderedVersion = s.version;
   }
   const events = s.rendered!;
-  if (events.durations.length > 0) parts[INDEX.breakwater_call_duration_seconds]!.writeBytes(events.durations);
+  if (events.durations.length > 0)
+    parts[INDEX.breakwater_call_duration_seconds]!.writeBytes(events.durations);
   parts[INDEX.breakwater_transitions_total]!.writeBytes(events.transitions);
 
   const counter = (family: number, name: string, slot: number, value: number): void => {
