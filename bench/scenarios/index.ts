@@ -8,6 +8,7 @@ import { metricsScrape } from './metrics-scrape.ts';
 import { recovery } from './recovery.ts';
 import { reject } from './reject.ts';
 import { shapes } from './shapes.ts';
+import { telemetry } from './telemetry.ts';
 import { worker } from './worker.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -20,4 +21,5 @@ export const SCENARIOS: readonly Scenario[] = [
   recovery,
   http,
   metricsScrape,
+  telemetry,
 ];
