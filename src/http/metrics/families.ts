@@ -146,14 +146,22 @@ export function writeService(parts: Parts, s: ServiceSeries, m: ServiceCounters,
   }
   add(INDEX.breakwater_calls_total, text);
 
-  if (s.renderedVersion !== s.version) {
-    s.rendered = renderEvents(s);
-    s.renderedVersion = s.version;
+  const durations = parts[INDEX.breakwater_call_duration_seconds]!;
+  for (let o = 0; o < RAN_OUTCOMES.length; o++) {
+    if (s.durations[o] === undefined) continue;
+    let bytes = s.renderedDurations[o];
+    if (bytes === undefined) {
+      bytes = renderHistogram(s, o);
+      s.renderedDurations[o] = bytes;
+    }
+    durations.writeBytes(bytes);
   }
-  const events = s.rendered!;
-  if (events.durations.length > 0)
-    parts[INDEX.breakwater_call_duration_seconds]!.writeBytes(events.durations);
-  parts[INDEX.breakwater_transitions_total]!.writeBytes(events.transitions);
+  let transitions = s.renderedTransitions;
+  if (transitions === undefined) {
+    transitions = renderTransitions(s);
+    s.renderedTransitions = transitions;
+  }
+  parts[INDEX.breakwater_transitions_total]!.writeBytes(transitions);
 
   const counter = (family: number, name: string, slot: number, value: number): void => {
     add(family, `${name}{${l}} ${s.monotonic(slot, value)}\n`);
@@ -208,31 +216,32 @@ export function writeService(parts: Parts, s: ServiceSeries, m: ServiceCounters,
   }
 }
 
-/** The lines of the event-fed families of one service: duration histograms and transitions. */
-function renderEvents(s: ServiceSeries): { durations: Buffer; transitions: Buffer } {
+/** The lines of one duration histogram (outcome `o`) of one service. */
+function renderHistogram(s: ServiceSeries, o: number): Buffer {
+  const h = s.durations[o]!;
   const l = s.label;
+  const base = `breakwater_call_duration_seconds_bucket{${l},outcome="${RAN_OUTCOMES[o]}"`;
   let text = '';
-  for (let o = 0; o < RAN_OUTCOMES.length; o++) {
-    const h = s.durations[o];
-    if (h === undefined) continue;
-    const base = `breakwater_call_duration_seconds_bucket{${l},outcome="${RAN_OUTCOMES[o]}"`;
-    let cumulative = 0;
-    for (let b = 0; b < h.counts.length; b++) {
-      cumulative += h.counts[b]!;
-      text += `${base}${LE_LABELS[b]}${cumulative}\n`;
-    }
-    const labels = `{${l},outcome="${RAN_OUTCOMES[o]}"} `;
-    text += `breakwater_call_duration_seconds_sum${labels}${formatValue(h.sum)}\n`;
-    text += `breakwater_call_duration_seconds_count${labels}${h.count}\n`;
+  let cumulative = 0;
+  for (let b = 0; b < h.counts.length; b++) {
+    cumulative += h.counts[b]!;
+    text += `${base}${LE_LABELS[b]}${cumulative}\n`;
   }
-  const durations = Buffer.from(text, 'utf8');
-  text = '';
+  const labels = `{${l},outcome="${RAN_OUTCOMES[o]}"} `;
+  text += `breakwater_call_duration_seconds_sum${labels}${formatValue(h.sum)}\n`;
+  text += `breakwater_call_duration_seconds_count${labels}${h.count}\n`;
+  return Buffer.from(text, 'utf8');
+}
+
+/** The lines of every transition counter of one service. */
+function renderTransitions(s: ServiceSeries): Buffer {
+  let text = '';
   const t = s.transitions;
   for (let i = 0; i < TRANSITION_KEYS.length; i++) {
     const key = TRANSITION_KEYS[i]!;
-    text += `breakwater_transitions_total{${l}${TRANSITION_LABELS[key]}${t[key]}\n`;
+    text += `breakwater_transitions_total{${s.label}${TRANSITION_LABELS[key]}${t[key]}\n`;
   }
-  return { durations, transitions: Buffer.from(text, 'utf8') };
+  return Buffer.from(text, 'utf8');
 }
 
 /**

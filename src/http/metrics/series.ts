@@ -87,15 +87,13 @@ export class ServiceSeries {
   /** Transition counts, indexed `from * 5 + to` (CIRCUIT_STATES order). */
   readonly transitions = new Float64Array(CIRCUIT_STATES.length * CIRCUIT_STATES.length);
   readonly durations: (DurationHistogram | undefined)[] = [undefined, undefined, undefined];
-  /** Grows with every event fed in (a transition, an observed duration). */
-  version = 0;
   /**
-   * The rendered lines of the event-fed families (durations, transitions) at `renderedVersion`:
-   * most services of a large fleet have no event between two scrapes, and these are most of a
-   * service's lines.
+   * Rendered lines of the event-fed series, kept until their next event: most services of a large
+   * fleet have few events between two scrapes, and these are most of a service's lines. One entry
+   * per outcome's histogram, one for the transitions; `undefined` = to be rendered.
    */
-  rendered: { readonly durations: Buffer; readonly transitions: Buffer } | undefined;
-  renderedVersion = -1;
+  readonly renderedDurations: (Buffer | undefined)[] = [undefined, undefined, undefined];
+  renderedTransitions: Buffer | undefined;
   readonly #last = new Float64Array(SLOTS).fill(-1);
   readonly #offset = new Float64Array(SLOTS);
   /** Samples (clock ms, successes, failures + rejections), oldest first. */
@@ -119,11 +117,11 @@ export class ServiceSeries {
 
   transition(from: number, to: number): void {
     this.transitions[from * 5 + to]!++;
-    this.version++;
+    this.renderedTransitions = undefined;
   }
 
   observe(outcome: number, seconds: number): void {
-    this.version++;
+    this.renderedDurations[outcome] = undefined;
     let h = this.durations[outcome];
     if (h === undefined) {
       h = new DurationHistogram();
