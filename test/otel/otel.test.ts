@@ -226,6 +226,22 @@ describe('breakwater/otel', () => {
 });
 
 describe('loading', () => {
+  it('is exported as ./otel, with @opentelemetry/api an optional peer dependency', async () => {
+    const pkg = (await import('../../package.json', { with: { type: 'json' } })).default as {
+      exports: Record<string, unknown>;
+      peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+      dependencies: Record<string, string>;
+    };
+    expect(pkg.exports['./otel']).toMatchObject({
+      types: './dist/src/otel/index.d.ts',
+      import: './dist/src/otel/index.js',
+    });
+    expect(pkg.peerDependencies['@opentelemetry/api']).toMatch(/^\^1\./);
+    expect(pkg.peerDependenciesMeta['@opentelemetry/api']?.optional).toBe(true);
+    expect(Object.keys(pkg.dependencies)).not.toContain('@opentelemetry/api');
+  });
+
   it('imports @opentelemetry/api only from src/otel: the other entry points never load it', async () => {
     const { readdir, readFile } = await import('node:fs/promises');
     const root = new URL('../../src/', import.meta.url);
