@@ -21,7 +21,7 @@ export * from './errors/options.ts';
 
 /**
  * Codes of rejections that protect the system. They are never failures of the service and never
- * trip a breaker (RELIABILITY.md).
+ * trip a breaker (docs/reliability.md).
  */
 const PROTECTION_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCode.CircuitOpen,

@@ -7,7 +7,7 @@ export * from './errors.ts';
 export type * from './events.ts';
 export type { TripPolicy, TripReason, WindowStats } from './policy/types.ts';
 export { type PresetName, presets } from './presets.ts';
-export type { HandlerArgs, ServiceProxy } from './proxy.ts';
+export type { AnyFunction, HandlerArgs, ServiceProxy } from './proxy.ts';
 export { connectSupervisor, type RemoteCallOptions, type SupervisorClient } from './remote/client.ts';
 export type { Work } from './supervisor/inline.ts';
 export { type CloseOptions, Supervisor } from './supervisor/supervisor.ts';

@@ -4,8 +4,9 @@
  * runtime passes one) is not part of the call's arguments.
  */
 
+/** Any function: the constraint of a handler in {@link ServiceProxy} and {@link HandlerArgs}. */
 // biome-ignore lint/suspicious/noExplicitAny: matching any function signature needs `any` in a constraint
-type AnyFunction = (...args: any[]) => unknown;
+export type AnyFunction = (...args: any[]) => unknown;
 
 /** Parameters of a handler without a trailing AbortSignal. */
 export type HandlerArgs<F extends AnyFunction> =

@@ -4,7 +4,11 @@
  */
 import type { ServerResponse } from 'node:http';
 
-/** Codes of the admin server's error responses (HTTP-level; not thrown to users). */
+/**
+ * Codes of the admin server's error responses, as sent in `{ "error": { "code", "message" } }`
+ * (HTTP-level: clients branch on them; nothing throws them at users). The type of the same name is
+ * the union of the values.
+ */
 export const HttpErrorCode = {
   BadRequest: 'ERR_BAD_REQUEST',
   Unauthorized: 'ERR_UNAUTHORIZED',

@@ -15,7 +15,11 @@ import { rejectLater } from './reject-later.ts';
 import type { ServiceRecord } from './service.ts';
 import { settleError, succeeded } from './settle.ts';
 
-/** The work a caller runs through a breaker. Declare the `signal` parameter to receive one. */
+/**
+ * The work `run()`/`runResult()` execute through a breaker: sync or async, given an `AbortSignal`
+ * that aborts when the caller's signal does or the call times out. Declare the parameter to receive
+ * it; work that declares none is not given one and skips its cost.
+ */
 export type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 
 /** Passed to work that declares no signal parameter (it never reads it). */

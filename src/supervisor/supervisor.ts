@@ -89,10 +89,12 @@ export class Supervisor implements AsyncDisposable {
     return port;
   }
 
+  /** True when a service of this name is registered (and not unregistered since). */
   has(name: string): boolean {
     return this.#r.services.has(name);
   }
 
+  /** Names of the registered services, in registration order (a fresh array). */
   services(): string[] {
     return [...this.#r.services.keys()];
   }

@@ -8,6 +8,10 @@ import { performance } from 'node:perf_hooks';
 /** An opaque handle returned by `Clock.setTimeout`. */
 export type TimerHandle = unknown;
 
+/**
+ * The time source of a supervisor: {@link systemClock} by default, a `ManualClock` in tests.
+ * Everything breakwater schedules (reset timers, deadlines, heartbeats) goes through one.
+ */
 export interface Clock {
   /**
    * Milliseconds, possibly fractional. The system clock is monotonic (performance.now) anchored at
