@@ -220,6 +220,20 @@ export const GOALS: readonly Goal[] = [
     text: 'end to end, outage: the dead upstream gets only probes (requests beyond connections + threshold + probes)',
   },
   {
+    key: 'undici_vs_bare',
+    op: '<=',
+    target: 1.05,
+    enforced: true,
+    text: 'a loopback request through breakwater/undici (closed breaker) costs ≤1.05x a bare undici request',
+  },
+  {
+    key: 'undici_open_vs_request',
+    op: '>=',
+    target: 20,
+    enforced: true,
+    text: 'an open circuit in breakwater/undici answers ≥20x faster than the request through the closed breaker',
+  },
+  {
     key: 'metrics_scrape_10k_ms',
     op: '<=',
     target: 500,

@@ -37,6 +37,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     'connectSupervisor',
   ],
   'breakwater/http': ['createAdminServer', 'HttpErrorCode'],
+  'breakwater/undici': ['breakerInterceptor', 'FailureStatusError', 'originKey'],
 };
 
 class StepError extends Error {}

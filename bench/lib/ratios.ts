@@ -38,6 +38,8 @@ export const RATIO_KEYS = [
   'metrics_scrape_10k_ms',
   'metrics_scrape_10k_max_block_ms',
   'otel_vs_prometheus_overhead',
+  'undici_vs_bare',
+  'undici_open_vs_request',
 ] as const;
 
 export type RatioKey = (typeof RATIO_KEYS)[number];

@@ -9,6 +9,7 @@ import { recovery } from './recovery.ts';
 import { reject } from './reject.ts';
 import { shapes } from './shapes.ts';
 import { telemetry } from './telemetry.ts';
+import { undici } from './undici.ts';
 import { worker } from './worker.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -22,4 +23,5 @@ export const SCENARIOS: readonly Scenario[] = [
   http,
   metricsScrape,
   telemetry,
+  undici,
 ];

@@ -56,6 +56,8 @@ const ALL_KEYS = [
   'metrics_scrape_10k_ms',
   'metrics_scrape_10k_max_block_ms',
   'otel_vs_prometheus_overhead',
+  'undici_vs_bare',
+  'undici_open_vs_request',
 ];
 
 describe('statistics', () => {

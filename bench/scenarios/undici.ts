@@ -1,0 +1,105 @@
+/**
+ * Scenario: breakwater/undici on loopback requests. One keep-alive HTTP server on 127.0.0.1 in
+ * this process answers `ok`; the same request (body read to the end) goes through
+ * - a bare undici Agent (the baseline),
+ * - an Agent composed with breakerInterceptor() whose breaker is closed (the overhead: goal ≤1.05x),
+ * - the same with the breaker forced open (answers ERR_CIRCUIT_OPEN without the upstream: goal
+ *   ≥20x faster than the request would have taken through the closed breaker).
+ * Cases alternate round by round, so the ratios are paired.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'undici';
+import { isCircuitOpenError, Supervisor } from '../../src/index.ts';
+import { breakerInterceptor } from '../../src/undici/index.ts';
+import { concurrentCase } from '../lib/cases.ts';
+import { byId, measureGroup } from '../lib/measure.ts';
+import {
+  asFigure,
+  caseJson,
+  caseTable,
+  compareSpeed,
+  comparisonTable,
+  type Scenario,
+  type ScenarioResult,
+} from '../lib/scenario.ts';
+
+export const undici: Scenario = {
+  name: 'undici',
+  title: 'fetch/undici through breakwater/undici: loopback request overhead, open circuit',
+  async run({ cfg, progress }): Promise<ScenarioResult> {
+    const server = createServer((_req, res) => res.end('ok'));
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const bare = new Agent({ connections: 1 });
+    const sup = new Supervisor();
+    // No call timeout on the closed side: like the bare agent, nothing bounds the request but undici.
+    const service = { breaker: { callTimeoutMs: 0 } };
+    const guarded = new Agent({ connections: 1 }).compose(breakerInterceptor({ supervisor: sup, service }));
+    const openSup = new Supervisor();
+    const open = new Agent({ connections: 1 }).compose(breakerInterceptor({ supervisor: openSup, service }));
+    const get = async (dispatcher: Agent | ReturnType<Agent['compose']>): Promise<string> => {
+      const r = await request(origin, { dispatcher });
+      return r.body.text();
+    };
+    await get(open); // registers the service
+    openSup.forceOpen(`http ${origin}`);
+    const rejected = await get(open).catch((e: unknown) => e);
+    if (!isCircuitOpenError(rejected)) throw new Error('the open breaker did not reject');
+    try {
+      const stats = await measureGroup(
+        'loopback requests',
+        [
+          concurrentCase('bare', 'bare undici request()', 'floor', () => get(bare), 1),
+          concurrentCase('bw', 'through breakerInterceptor (closed)', 'breakwater', () => get(guarded), 1),
+          concurrentCase(
+            'bw-open',
+            'through breakerInterceptor (open: ERR_CIRCUIT_OPEN)',
+            'breakwater',
+            () => get(open).catch(() => 'rejected'),
+            1,
+          ),
+        ],
+        cfg,
+        progress,
+      );
+      if (openSup.state(`http ${origin}`) !== 'forced-open' || sup.state(`http ${origin}`) !== 'closed') {
+        throw new Error('a breaker changed state during the measurement');
+      }
+      const s = (id: string) => byId(stats, id);
+      // Cost of the guarded request over the bare one: how many times faster bare is.
+      const overhead = compareSpeed('closed breaker: request cost over bare undici', s('bare'), s('bw'));
+      const openVsRequest = compareSpeed(
+        'open circuit vs the request through the closed breaker',
+        s('bw-open'),
+        s('bw'),
+      );
+      progress.line(
+        `overhead ${overhead.value.toFixed(3)}x bare undici; open circuit ${openVsRequest.value.toFixed(1)}x faster`,
+      );
+      const comparisons = [overhead, openVsRequest];
+      return {
+        name: 'undici',
+        title: this.title,
+        notes: [
+          'One keep-alive connection per agent to a node:http server on 127.0.0.1 in the same process; each request reads its body to the end.',
+          'The closed side has no call timeout (the bare agent has none either); the open side is forced open, so no call is a probe.',
+        ],
+        tables: [
+          caseTable('Loopback request', stats, s('bare')),
+          comparisonTable('Ratios (paired by round)', comparisons),
+        ],
+        comparisons,
+        figures: { undici_vs_bare: asFigure(overhead), undici_open_vs_request: asFigure(openVsRequest) },
+        charts: [],
+        data: { cases: stats.map(caseJson) },
+      };
+    } finally {
+      await Promise.all([bare.close(), guarded.close(), open.close()]);
+      await Promise.all([sup.close(), openSup.close()]);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  },
+};
