@@ -93,6 +93,14 @@ export function resolvePoolOptions(input: ServiceOptions, field = ''): ResolvedP
   };
 }
 
+/** The existing `.ts`/`.mts` file beside a missing `.js`/`.mjs` one, if there is one. */
+function typeScriptSibling(url: URL): URL | undefined {
+  if (!/\.m?js$/.test(url.pathname)) return undefined;
+  const ts = new URL(url.href);
+  ts.pathname = url.pathname.replace(/\.(m?)js$/, '.$1ts');
+  return existsSync(ts) ? ts : undefined;
+}
+
 function resolveWorker(value: unknown, field: string): URL {
   let url: URL;
   if (value instanceof URL) url = value;
@@ -102,7 +110,13 @@ function resolveWorker(value: unknown, field: string): URL {
     throw invalidOption('type', field, 'a file URL or a path', value);
   }
   if (url.protocol !== 'file:') throw invalidOption('range', field, 'a file: URL', url.href);
-  if (!existsSync(url)) throw invalidOption('range', field, 'an existing module file', url.href);
+  if (!existsSync(url)) {
+    // Run from sources (tsx), `new URL('./geo.js', import.meta.url)` names the build's file while
+    // only geo.ts is on disk: load the TypeScript sibling, as tsx does for imports.
+    const sibling = typeScriptSibling(url);
+    if (sibling === undefined) throw invalidOption('range', field, 'an existing module file', url.href);
+    url = sibling;
+  }
   if (needsTypeScriptLoader(url)) {
     try {
       typeScriptExecArgv();
