@@ -67,11 +67,19 @@ async function loadRound(url: string, durationMs: number): Promise<Round> {
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
     },
   });
+  // The generator bounds itself (window + one request timeout); this is the backstop if it hangs.
+  const limitMs = durationMs + REQUEST_TIMEOUT_MS + 5_000;
+  const guard = new AbortController();
+  const timer = setTimeout(() => guard.abort(), limitMs);
   try {
-    const [raw] = (await once(w, 'message')) as [LoadRaw];
+    const [raw] = (await once(w, 'message', { signal: guard.signal }).catch((error: unknown) => {
+      if (guard.signal.aborted) throw new Error(`load round against ${url} did not end within ${limitMs} ms`);
+      throw error;
+    })) as [LoadRaw];
     delay.disable();
     return roundOf(raw, { p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 });
   } finally {
+    clearTimeout(timer);
     delay.disable();
     await w.terminate();
   }
