@@ -5,4 +5,4 @@
 export type { AdminServerOptions } from './options.ts';
 export { HttpErrorCode } from './respond.ts';
 export { type AdminServer, type AdminServerAddress, createAdminServer } from './server.ts';
-export type { AdminSupervisor } from './types.ts';
+export type { AdminSupervisor, ControlOptions } from './types.ts';
