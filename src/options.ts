@@ -23,6 +23,8 @@ export interface ResolvedServiceOptions {
   readonly fallback: Fallback<unknown> | undefined;
   readonly fallbackOnFailure: boolean;
   readonly latencySampleEvery: number;
+  /** Shared with the supervisor's fleet (when it has one). */
+  readonly fleet: boolean;
 }
 
 /** The keys of a service's options, its own and its pool's (the pool resolves those: src/pool/options.ts). */
@@ -31,6 +33,7 @@ export const SERVICE_KEYS: readonly string[] = [
   'fallback',
   'fallbackOnFailure',
   'latencySampleEvery',
+  'fleet',
   'worker',
   'threads',
   'idleTimeoutMs',
@@ -128,6 +131,7 @@ export function resolveServiceOptions(input: unknown, field = 'options'): Resolv
       1,
       1 << 20,
     ),
+    fleet: boolOption(o.fleet, `${field}.fleet`, true),
   };
 }
 

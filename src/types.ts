@@ -132,6 +132,14 @@ export interface ServiceOptions<T = unknown> {
    * every call. @default 128
    */
   readonly latencySampleEvery?: number | undefined;
+  /**
+   * Fleet mode (`new Supervisor({ fleet })`): `false` keeps this service's breaker local to this
+   * supervisor. Its transitions are not published, shared states are not adopted, it takes no
+   * probe lease, and a fleet-wide command on it (`forceOpen(name, { scope: 'fleet' })`, also
+   * `reset`, `disable`) throws ERR_INVALID_OPTION without changing anything. Ignored without a
+   * fleet. @default true
+   */
+  readonly fleet?: boolean | undefined;
 
   // ---- worker pool (issue 4). Present => calls go to a piscina pool of this module. ----
   /** Module whose named exports are the handlers. `string` paths are resolved against cwd. */

@@ -124,7 +124,7 @@ export async function handleControl(
   try {
     CONTROL_ACTIONS[action](sup, name, scope === null ? undefined : { scope });
   } catch (error) {
-    // scope=fleet on a supervisor without a fleet.
+    // scope=fleet on a supervisor without a fleet, or on a service registered with fleet: false.
     if (isInvalidOptionError(error)) throw new HttpError(400, HttpErrorCode.BadRequest, error.message);
     // The service may have been unregistered, or the supervisor closed, between the check and here.
     if (isUnknownServiceError(error)) throw unknown();

@@ -3,6 +3,10 @@
  * (hooks.ts). The fleet hears of every committed transition, answers the gate before
  * open -> half-open, and changes breakers only through `adopt()` and the gate, so events stay
  * exactly-once and in order. Nothing here runs on a call's path.
+ *
+ * A service registered with `fleet: false` is invisible to the fleet: its transitions are not
+ * reported, its gate is always open, and the fleet can neither see nor change its breaker (also
+ * through a link the fleet kept from an earlier, shared registration of the same name).
  */
 
 import { invalidOption } from '../errors.ts';
@@ -38,11 +42,16 @@ export class SupervisorFleetHost implements FleetHost {
   constructor(sup: HostSupervisor, fleet: Fleet, emit: Emit) {
     this.#sup = sup;
     this.#emit = emit;
-    this.#handle = attachHooks(sup, {
-      transitioned: (service, t) => fleet.transitioned(service, { from: t.from, to: t.to, reason: t.reason }),
-      beforeHalfOpen: (service, now) => fleet.beforeHalfOpen(service, now),
+    const handle = attachHooks(sup, {
+      transitioned: (service, t) => {
+        if (handle.shared(service)) fleet.transitioned(service, { from: t.from, to: t.to, reason: t.reason });
+      },
+      beforeHalfOpen: (service, now) => (handle.shared(service) ? fleet.beforeHalfOpen(service, now) : null),
     });
-    sup.on('registered', (e) => fleet.registered(e.service));
+    this.#handle = handle;
+    sup.on('registered', (e) => {
+      if (handle.shared(e.service)) fleet.registered(e.service);
+    });
     fleet.attach(this);
   }
 
@@ -51,12 +60,12 @@ export class SupervisorFleetHost implements FleetHost {
   }
 
   services(): readonly string[] {
-    return this.#sup.services();
+    return this.#sup.services().filter((name) => this.#handle.shared(name));
   }
 
   view(service: string): FleetServiceView | undefined {
     const b = this.#handle.breaker(service);
-    if (b === undefined) return undefined;
+    if (b === undefined || !this.#handle.shared(service)) return undefined;
     const o = b.options;
     const backoff =
       o.backoff.kind === 'constant'
@@ -67,7 +76,7 @@ export class SupervisorFleetHost implements FleetHost {
 
   adopt(service: string, update: FleetUpdate, command: boolean): void {
     const b = this.#handle.breaker(service);
-    if (b === undefined) return;
+    if (b === undefined || !this.#handle.shared(service)) return;
     // A breaker forced open or disabled by hand on this node stays so, until a fleet-wide command.
     if ((b.state === 'forced-open' || b.state === 'disabled') && b.reason === 'manual' && !command) return;
     const at = update.state === 'open' ? this.#sup.clock.now() + update.remainingMs : null;
@@ -75,7 +84,7 @@ export class SupervisorFleetHost implements FleetHost {
   }
 
   release(service: string): void {
-    this.#handle.recover(service);
+    if (this.#handle.shared(service)) this.#handle.recover(service);
   }
 
   degraded(event: FleetDegradedEvent): void {
@@ -99,4 +108,18 @@ export function manualScope(options: ManualOptions | undefined, fleet: Fleet | u
     throw invalidOption('type', 'options.scope', "'local' (no fleet is attached to this supervisor)", scope);
   }
   return scope;
+}
+
+/**
+ * A fleet-wide command on a service kept local (`fleet: false`) would reach no other node, while
+ * the operator asked for every node: refused, before anything changes.
+ */
+export function checkFleetCommand(service: string, shared: boolean): void {
+  if (shared) return;
+  throw invalidOption(
+    'type',
+    'options.scope',
+    `'local' (service ${JSON.stringify(service)} is registered with fleet: false)`,
+    'fleet',
+  );
 }

@@ -39,6 +39,8 @@ export interface HookHandle {
   adopt(service: string, to: CircuitState, nextAttemptAt?: number | null, origin?: string): boolean;
   /** One service's breaker, read only; undefined when it is not (or no longer) registered. */
   breaker(service: string): Readonly<Breaker> | undefined;
+  /** True when the service is registered and takes part in fleet mode (not `fleet: false`). */
+  shared(service: string): boolean;
   /**
    * Asks the gate again, now, for an open breaker it held back (what held it has changed: a lease
    * won, Redis gone). With the gate's yes the breaker goes half-open (reason `recovery-timer`).
@@ -63,6 +65,10 @@ export function attachHooks(sup: object, hooks: TransitionHooks): HookHandle {
     breaker(service) {
       const svc = services.get(service);
       return svc === undefined || svc.detached ? undefined : svc.breaker;
+    },
+    shared(service) {
+      const svc = services.get(service);
+      return svc !== undefined && !svc.detached && svc.options.fleet;
     },
     recover(service) {
       const svc = services.get(service);

@@ -15,7 +15,7 @@ import type { Clock } from '../time/clock.ts';
 import type * as T from '../types.ts';
 import { Engine } from './engine.ts';
 import { fastRun } from './fast-path.ts';
-import { manualScope, SupervisorFleetHost } from './fleet-host.ts';
+import { checkFleetCommand, manualScope, SupervisorFleetHost } from './fleet-host.ts';
 import { registerInternals } from './hooks.ts';
 import type { Work } from './inline.ts';
 import { runCall, runCallResult, toResult } from './pipeline.ts';
@@ -174,7 +174,8 @@ export class Supervisor implements AsyncDisposable {
 
   /**
    * Back to closed with a fresh window (event reason `manual`). `{ scope: 'fleet' }` resets the
-   * service on every node of the fleet too (their event reason: `fleet`).
+   * service on every node of the fleet too (their event reason: `fleet`); on a service registered
+   * with `fleet: false` it throws ERR_INVALID_OPTION and changes nothing (also forceOpen, disable).
    */
   reset(name: string, options?: T.ManualOptions): void {
     this.#manual(name, core.reset, 'reset', options);
@@ -265,6 +266,7 @@ export class Supervisor implements AsyncDisposable {
   ): void {
     const scope = manualScope(options, this.#fleet);
     const svc = this.#r.get(name);
+    if (scope === 'fleet') checkFleetCommand(name, svc.options.fleet);
     const t = op(svc.breaker, this.#e.clock.now());
     if (t !== null) applyTransition(this.#e, svc, t);
     if (scope === 'fleet') this.#fleet?.command(name, command);

@@ -1,6 +1,6 @@
 /**
  * Fleet mode through the admin server: `POST /services/:name/force-open?scope=fleet` (token
- * required) changes every node, and `/metrics` carries the fleet's connection and counters.
+ * required) changes every node (a service kept local with `fleet: false` answers 400), and `/metrics` carries the fleet's connection and counters.
  * Real supervisors, a real redis-server, real HTTP (fetch on 127.0.0.1).
  */
 import { Redis } from 'ioredis';
@@ -90,6 +90,15 @@ describe('the admin server in fleet mode (real redis-server)', () => {
     const closed = next(b, 'closed');
     expect((await post('/services/pay/reset?scope=fleet', TOKEN)).status).toBe(200);
     expect(await closed).toMatchObject({ reason: 'fleet', origin: 'a' });
+
+    // A service kept local (fleet: false): scope=fleet is 400 and changes nothing; local works.
+    a.register('audit', { fleet: false });
+    const refused = await post('/services/audit/force-open?scope=fleet', TOKEN);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/fleet: false/);
+    expect(a.state('audit')).toBe('closed');
+    expect((await post('/services/audit/force-open', TOKEN)).status).toBe(200);
+    expect(a.state('audit')).toBe('forced-open');
   });
 
   it('answers 400 for scope=fleet on a supervisor without a fleet', async () => {

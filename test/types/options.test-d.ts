@@ -44,6 +44,13 @@ describe('service options', () => {
     });
   });
 
+  it('fleet is a boolean opt-out', () => {
+    expectTypeOf<ServiceOptions['fleet']>().toEqualTypeOf<boolean | undefined>();
+    sup.register('a', { fleet: false });
+    // @ts-expect-error a boolean, not a scope
+    sup.register('a', { fleet: 'local' });
+  });
+
   it('each trip kind takes only its own keys', () => {
     expectTypeOf({ kind: 'count-window', size: 10, minimumCalls: 5 } as const).toMatchTypeOf<TripOptions>();
     // @ts-expect-error size belongs to count-window
