@@ -4,10 +4,12 @@
  */
 import { type RatioKey, type Ratios, unitOf } from './lib/ratios.ts';
 
+export type GoalOp = '>=' | '<=' | '==';
+
 export interface Goal {
   readonly key: RatioKey;
-  /** `>=`: the figure must reach `target`; `<=`: it must not exceed it. */
-  readonly op: '>=' | '<=';
+  /** `>=`: the figure must reach `target`; `<=`: it must not exceed it; `==`: exactly `target`. */
+  readonly op: GoalOp;
   readonly target: number;
   /** An aim that is reported but never fails `--check` (e.g. the fraction of the physical floor). */
   readonly enforced: boolean;
@@ -254,6 +256,34 @@ export const GOALS: readonly Goal[] = [
     enforced: true,
     text: "per-call cost of breakwater/otel attached ≤ the Prometheus admin server's (inline success)",
   },
+  {
+    key: 'fleet_open_propagation_p99_ms',
+    op: '<=',
+    target: 50,
+    enforced: true,
+    text: "fleet mode, processes on loopback Redis: one process's trip to another's stateChange (reason fleet), p99 ≤50 ms",
+  },
+  {
+    key: 'fleet_attached_vs_local',
+    op: '<=',
+    target: 1.05,
+    enforced: true,
+    text: 'fleet mode: an inline success call with a RedisFleet attached costs ≤1.05x the same call without',
+  },
+  {
+    key: 'fleet_redis_commands_per_call',
+    op: '<=',
+    target: 0,
+    enforced: true,
+    text: 'fleet mode: Redis commands per successful call (INFO commandstats before/after) = 0',
+  },
+  {
+    key: 'fleet_probes_per_half_open',
+    op: '==',
+    target: 2,
+    enforced: true,
+    text: 'fleet mode, processes under load: probes per half-open period fleet-wide = halfOpen.maxCalls (2; the worst period)',
+  },
 ];
 
 /** `pass`: met; `miss`: not met; `n/a`: not measured in this run. */
@@ -270,7 +300,12 @@ export function checkGoals(ratios: Ratios, goals: readonly Goal[] = GOALS): Goal
   return goals.map((goal) => {
     const value = ratios[goal.key];
     if (value === null || !Number.isFinite(value)) return { goal, value, verdict: 'n/a' };
-    const met = goal.op === '>=' ? value >= goal.target : value <= goal.target;
+    const met =
+      goal.op === '>='
+        ? value >= goal.target
+        : goal.op === '<='
+          ? value <= goal.target
+          : value === goal.target;
     return { goal, value, verdict: met ? 'pass' : 'miss' };
   });
 }
@@ -280,9 +315,9 @@ export function failedGoals(results: readonly GoalResult[]): GoalResult[] {
   return results.filter((r) => r.goal.enforced && r.verdict === 'miss');
 }
 
-/** `≥1.67x`, `≤1.5x`, `≤1024 B`, `≤100 ms`, `≤1`. */
+/** `≥1.67x`, `≤1.5x`, `≤1024 B`, `≤100 ms`, `≤1`, `=2`. */
 export function formatTarget(goal: Goal): string {
-  const sign = goal.op === '>=' ? '≥' : '≤';
+  const sign = goal.op === '>=' ? '≥' : goal.op === '<=' ? '≤' : '=';
   switch (unitOf(goal.key)) {
     case 'bytes':
       return `${sign}${goal.target} B`;

@@ -40,6 +40,10 @@ export const RATIO_KEYS = [
   'otel_vs_prometheus_overhead',
   'undici_vs_bare',
   'undici_open_vs_request',
+  'fleet_open_propagation_p99_ms',
+  'fleet_attached_vs_local',
+  'fleet_redis_commands_per_call',
+  'fleet_probes_per_half_open',
 ] as const;
 
 export type RatioKey = (typeof RATIO_KEYS)[number];
@@ -54,6 +58,8 @@ const COUNT_KEYS: readonly RatioKey[] = [
   'timers_for_100k_breakers',
   'http_false_worker_crashes',
   'http_outage_upstream_excess',
+  'fleet_redis_commands_per_call',
+  'fleet_probes_per_half_open',
 ];
 
 export function unitOf(key: RatioKey): FigureUnit {

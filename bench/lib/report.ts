@@ -2,7 +2,7 @@
  * latest.json and latest.md: the run's headline `ratios` (fixed keys), the goals with pass/miss,
  * each scenario's tables, comparisons and raw data, and where the run happened.
  */
-import { checkGoals, formatTarget, type GoalResult } from '../goals.ts';
+import { checkGoals, formatTarget, type GoalOp, type GoalResult } from '../goals.ts';
 import type { Machine } from './env.ts';
 import { formatBytes, formatMs, formatRatio, mdTable } from './format.ts';
 import { buildRatios, RATIO_KEYS, type RatioFigure, type RatioKey, type Ratios, unitOf } from './ratios.ts';
@@ -23,7 +23,7 @@ export interface RunInfo {
 
 export interface GoalJson {
   readonly key: RatioKey;
-  readonly op: '>=' | '<=';
+  readonly op: GoalOp;
   readonly target: number;
   readonly enforced: boolean;
   readonly value: number | null;

@@ -58,6 +58,10 @@ const ALL_KEYS = [
   'otel_vs_prometheus_overhead',
   'undici_vs_bare',
   'undici_open_vs_request',
+  'fleet_open_propagation_p99_ms',
+  'fleet_attached_vs_local',
+  'fleet_redis_commands_per_call',
+  'fleet_probes_per_half_open',
 ];
 
 describe('statistics', () => {
@@ -180,6 +184,16 @@ describe('goals', () => {
     ]);
   });
 
+  it('judges an exact goal (==): both too few and too many miss', () => {
+    const verdict = (fleet_probes_per_half_open: number) =>
+      checkGoals(ratiosWith({ fleet_probes_per_half_open })).find(
+        (r) => r.goal.key === 'fleet_probes_per_half_open',
+      )!.verdict;
+    expect(verdict(2)).toBe('pass');
+    expect(verdict(1)).toBe('miss');
+    expect(verdict(3)).toBe('miss');
+  });
+
   it('never fails --check on an aim (fractions of the raw postMessage floor)', () => {
     const results = checkGoals(
       ratiosWith({ batched_vs_raw_postmessage: 0.1, worker_vs_raw_postmessage: 0.2 }),
@@ -298,6 +312,8 @@ describe('goals', () => {
     expect(t('worker_vs_piscina_1000')).toBe('≥10x');
     expect(t('http_heavy_loop_p99_ms')).toBe('≤100 ms');
     expect(t('http_false_worker_crashes')).toBe('≤0');
+    expect(t('fleet_open_propagation_p99_ms')).toBe('≤50 ms');
+    expect(t('fleet_probes_per_half_open')).toBe('=2');
   });
 });
 
