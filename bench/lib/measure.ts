@@ -60,7 +60,7 @@ export interface CaseStats {
 type Gc = () => void;
 
 /** `global.gc` when node runs with --expose-gc (bench/main.ts re-executes itself to get it). */
-function exposedGc(): Gc | undefined {
+export function exposedGc(): Gc | undefined {
   const g = (globalThis as { gc?: unknown }).gc;
   return typeof g === 'function' ? (g as Gc) : undefined;
 }
