@@ -1,6 +1,7 @@
 /** Every scenario, in the order BENCH.md lists them. */
 import type { Scenario } from '../lib/scenario.ts';
 import { failureCost } from './failure-cost.ts';
+import { fleet } from './fleet.ts';
 import { http } from './http.ts';
 import { inline } from './inline.ts';
 import { manyServices } from './many-services.ts';
@@ -24,4 +25,5 @@ export const SCENARIOS: readonly Scenario[] = [
   metricsScrape,
   telemetry,
   undici,
+  fleet,
 ];
