@@ -58,8 +58,9 @@ export interface ClockOffset {
 }
 
 /**
- * `performance.timeOrigin` is fixed per process at start-up and differs by a few ms between
- * processes of one host (seen: a delay of -2.2 ms without this), more than a propagation delay.
+ * Each process stamps its events with its own `performance.timeOrigin + now()`; the origin is fixed
+ * per process at start-up, so the offset between two processes is measured rather than assumed
+ * (on this host it came out at ~0.02 ms, within the estimate's bound).
  */
 async function clockOffset(node: FleetNodeProcess): Promise<ClockOffset> {
   let best = { offsetMs: 0, errorMs: Number.POSITIVE_INFINITY };
