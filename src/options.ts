@@ -40,6 +40,7 @@ export const SERVICE_KEYS: readonly string[] = [
   'concurrentTasksPerWorker',
   'maxQueue',
   'queueTimeoutMs',
+  'abortGraceMs',
   'resourceLimits',
   'batching',
 ];

@@ -141,7 +141,7 @@ export interface ServiceOptions<T = unknown> {
    */
   readonly fleet?: boolean | undefined;
 
-  // ---- worker pool (issue 4). Present => calls go to a piscina pool of this module. ----
+  // ---- worker pool. Present => calls go to a pool of worker threads running this module. ----
   /** Module whose named exports are the handlers. `string` paths are resolved against cwd. */
   readonly worker?: URL | string | undefined;
   readonly threads?: { readonly min?: number | undefined; readonly max?: number | undefined } | undefined;
@@ -151,8 +151,17 @@ export interface ServiceOptions<T = unknown> {
   readonly concurrentTasksPerWorker?: number | undefined;
   /** Bulkhead: calls waiting beyond this are rejected with ERR_BULKHEAD_FULL. @default Infinity */
   readonly maxQueue?: number | undefined;
-  /** Longest a call may wait in the queue before it starts (separate from callTimeoutMs). @default 0 (none) */
+  /**
+   * Longest a call may wait for a thread (in the pool's queue or a thread's inbox) before its
+   * handler starts; separate from `callTimeoutMs`, which counts from that start. @default 0 (none)
+   */
   readonly queueTimeoutMs?: number | undefined;
+  /**
+   * A call that timed out or was aborted has its signal aborted in the worker; a handler that is
+   * still running this long (ms) afterwards gets its thread retired: no new calls go to it, its
+   * other calls run to their own deadlines, and a replacement starts. @default 1000
+   */
+  readonly abortGraceMs?: number | undefined;
   readonly resourceLimits?:
     | {
         readonly maxOldGenerationSizeMb?: number | undefined;
@@ -161,7 +170,12 @@ export interface ServiceOptions<T = unknown> {
         readonly stackSizeMb?: number | undefined;
       }
     | undefined;
-  /** Opt-in: batch calls made in the same tick into one message per worker. @default false */
+  /**
+   * Calls always travel to a thread in batches (those made in one microtask checkpoint); `true`
+   * waits for the end of the event-loop turn instead, up to `maxBatch` (256) calls per message,
+   * and lets a thread start every call it holds at once (`concurrentTasksPerWorker` is not
+   * applied). @default false
+   */
   readonly batching?: boolean | { readonly maxBatch?: number | undefined } | undefined;
 }
 
@@ -217,14 +231,22 @@ export interface ManualOptions {
 
 /** Pool figures, present in metrics of services that run in a worker pool. */
 export interface PoolMetrics {
+  /** Threads alive, retiring ones included. */
   readonly threads: number;
+  /** Threads taking no new calls while their own calls run to their deadlines. */
+  readonly retiring: number;
+  /** Calls waiting for a thread: in the pool's queue or in a thread's inbox. */
   readonly queued: number;
+  /** Calls whose handler has begun and whose thread still has them (overdue ones included). */
   readonly running: number;
   /** Fraction of capacity busy, 0..1. */
   readonly utilization: number;
   readonly restarts: number;
   readonly crashes: number;
+  /** Threads terminated by the pool: stuck with an overdue call, or retired (not idle ones). */
   readonly terminations: number;
+  /** Threads retired: a handler ignored its abort past the grace, or its event loop stopped. */
+  readonly retirements: number;
   readonly broken: boolean;
 }
 

@@ -1,23 +1,26 @@
 /**
  * The worker-side runtime: the file piscina loads in every thread of a breakwater pool.
  *
- * It imports the user's handler module once (its URL comes in `workerData`), then runs calls:
- * `default` is piscina's per-call task, `lane` serves batches over a dedicated port (batching
- * mode). Every outcome goes back as data built by src/pool/protocol.ts: handler errors are
- * serialized explicitly, a missing export is ERR_UNKNOWN_HANDLER, a module that failed to load
- * answers every call with its load error. Nothing here throws to piscina: a rejection of a task is
- * reserved for the thread itself dying, so the main thread can tell the two apart.
+ * It imports the user's handler module once (its URL comes in `workerData`), then serves one lane:
+ * piscina's task `lane` hands over a MessagePort, calls arrive many per message into an inbox,
+ * at most `concurrency` run at once, and results go back gathered per event-loop turn. Every
+ * outcome goes back as data built by src/pool/protocol.ts: handler errors are serialized
+ * explicitly, a missing export is ERR_UNKNOWN_HANDLER, a module that failed to load answers every
+ * call with its load error. A call starts only if it wins its start mark (compare-and-swap against
+ * the main thread's withdrawal), and a heartbeat in shared memory shows the main thread whether
+ * the event loop still turns.
  */
-import { BroadcastChannel, type MessagePort, parentPort, threadId, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, threadId, workerData } from 'node:worker_threads';
 import {
+  Began,
+  HEARTBEAT_MS,
   LaneOp,
   type LaneRequest,
+  type LaneTask,
+  Mark,
   Outcome,
-  outcomeOfMark,
   type RuntimeData,
   type RuntimeNotice,
-  slotMark,
-  type TaskMessage,
 } from '../src/pool/protocol.ts';
 import { whyNotCloneable } from '../src/serialization/cloneable.ts';
 import { type SerializedThrown, serializeError } from '../src/serialization/errors.ts';
@@ -25,7 +28,7 @@ import { type SerializedThrown, serializeError } from '../src/serialization/erro
 type Handler = (...args: unknown[]) => unknown;
 
 const data = workerData as RuntimeData;
-const started = new Int32Array(data.started);
+const marks = new Int32Array(data.marks);
 /** Signals of running calls whose handler declared one, by slot. */
 const controllers = new Map<number, AbortController>();
 
@@ -41,23 +44,14 @@ try {
   notify({ bw: 'load-failed', threadId, error: loadError });
 }
 
-// Cancellation of running calls in per-call mode: piscina gives no side channel into a busy
-// thread, so "abort slot N" is broadcast to the pool's threads; the one running it aborts.
-const cancels = new BroadcastChannel(data.cancelChannel);
-cancels.unref();
-cancels.onmessage = (event: unknown) => {
-  const slot = (event as { data?: unknown }).data;
-  if (typeof slot === 'number') controllers.get(slot)?.abort(new Error('the caller aborted the call'));
-};
-
 function notify(notice: RuntimeNotice): void {
   parentPort?.postMessage(notice);
 }
 
 /**
  * Immediates scheduled by handler code and not yet run. A handler that ends its thread right after
- * returning (`setImmediate(() => process.exit())`) does it from one of these; a call that arrives
- * while any is pending waits until they ran, so the exit finds it not yet started and the pool
+ * returning (`setImmediate(() => process.exit())`) does it from one of these; calls that arrive
+ * while any is pending wait until they ran, so the exit finds it not yet started and the pool
  * runs it elsewhere instead of blaming it. Counting costs nothing for handlers that never
  * schedule immediates, unlike deferring every call by one event-loop turn.
  */
@@ -89,24 +83,38 @@ globalThis.clearImmediate = (immediate: NodeJS.Immediate | string | number | und
   nativeClearImmediate(immediate as NodeJS.Immediate);
 };
 
-const STARTED = slotMark(Outcome.Value);
-const THREW = slotMark(Outcome.Threw);
+/**
+ * A call began "late", and sends a `Began` notice so its run timeout restarts, when it waited in
+ * the inbox for the thread's concurrency to free up, or began more than this long (ms) after it
+ * was sent (the thread's event loop was busy, e.g. with a synchronous handler ahead of it).
+ */
+const LATE_MS = 50;
+/** Makes this thread's performance.now() comparable with the main thread's. */
+const origin = performance.timeOrigin;
+
+/** How a synchronous `invoke` ended (read right after it returns). */
+let syncKind: Outcome = Outcome.Value;
+/** Returned by `invoke` for a call still running: `done` is called when it ends. */
+const PENDING: unique symbol = Symbol('pending');
 
 /**
- * Runs one call: marks its slot started, then with how it ended (see `slotMark`), and returns
- * the outcome value (or a promise of it for async handlers): the handler's value, or the
- * SerializedThrown of its error or of the module's load error. Never throws.
+ * Runs one call that won its start mark. Returns its outcome value (the handler's value, or the
+ * SerializedThrown of its error or of the module's load error) with `syncKind` saying which, or
+ * PENDING and later calls `done`. Never throws.
  */
-function invoke(slot: number, name: string, args: readonly unknown[], from: number): unknown {
-  if (name === '') return undefined; // skipped: the slot stays NOT_STARTED
-  Atomics.store(started, slot, STARTED);
+function invoke(
+  slot: number,
+  name: string,
+  args: readonly unknown[],
+  done: (slot: number, kind: Outcome, value: unknown) => void,
+): unknown {
   if (loadError !== undefined) {
-    Atomics.store(started, slot, slotMark(Outcome.LoadFailed));
+    syncKind = Outcome.LoadFailed;
     return loadError;
   }
   const fn = handlers[name];
   if (typeof fn !== 'function') {
-    Atomics.store(started, slot, slotMark(Outcome.UnknownHandler));
+    syncKind = Outcome.UnknownHandler;
     return undefined;
   }
   let controller: AbortController | undefined;
@@ -114,82 +122,94 @@ function invoke(slot: number, name: string, args: readonly unknown[], from: numb
   try {
     // A handler that declares one more parameter than it was given gets an AbortSignal there;
     // creating one costs ~4 µs, so handlers that don't ask don't pay.
-    const argc = args.length - from;
-    if (fn.length > argc) {
+    if (fn.length > args.length) {
       controller = new AbortController();
       controllers.set(slot, controller);
-      result = (fn as Handler)(...args.slice(from), controller.signal);
+      result = (fn as Handler)(...args, controller.signal);
     } else {
-      result = callWith(fn as Handler, args, from, argc);
+      result = callWith(fn as Handler, args);
     }
   } catch (error) {
     if (controller !== undefined) controllers.delete(slot);
-    return threw(slot, error);
+    syncKind = Outcome.Threw;
+    return serializeError(error);
   }
-  if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
+  let then: unknown;
+  try {
+    then = (result as PromiseLike<unknown> | null)?.then;
+  } catch (error) {
+    // A `then` getter that throws: the handler's failure, like a rejection.
     if (controller !== undefined) controllers.delete(slot);
-    return returned(slot, name, result);
+    syncKind = Outcome.Threw;
+    return serializeError(error);
   }
-  return Promise.resolve(result).then(
+  if (typeof then !== 'function') {
+    if (controller !== undefined) controllers.delete(slot);
+    return returned(name, result);
+  }
+  Promise.resolve(result).then(
     (value) => {
       if (controller !== undefined) controllers.delete(slot);
-      return returned(slot, name, value);
+      const out = returned(name, value);
+      done(slot, syncKind, out);
     },
     (error: unknown) => {
       if (controller !== undefined) controllers.delete(slot);
-      return threw(slot, error);
+      done(slot, Outcome.Threw, serializeError(error));
     },
   );
+  return PENDING;
 }
 
-/** `fn(...args.slice(from))` without the copy for the usual few arguments. */
-function callWith(fn: Handler, args: readonly unknown[], from: number, argc: number): unknown {
-  switch (argc) {
+/** `fn(...args)` without the spread for the usual few arguments. */
+function callWith(fn: Handler, args: readonly unknown[]): unknown {
+  switch (args.length) {
     case 0:
       return fn();
     case 1:
-      return fn(args[from]);
+      return fn(args[0]);
     case 2:
-      return fn(args[from], args[from + 1]);
+      return fn(args[0], args[1]);
     case 3:
-      return fn(args[from], args[from + 1], args[from + 2]);
+      return fn(args[0], args[1], args[2]);
     default:
-      return fn(...(from === 0 ? args : args.slice(from)));
+      return fn(...args);
   }
 }
 
-function returned(slot: number, name: string, value: unknown): unknown {
-  // A result postMessage can't clone would crash the thread inside piscina; report it instead.
+/** A value, or why it can't be sent (a result postMessage can't clone would crash the thread). */
+function returned(name: string, value: unknown): unknown {
   const why = whyNotCloneable(value, true);
-  if (why === undefined) return value;
-  Atomics.store(started, slot, slotMark(Outcome.NotCloneable));
-  return resultNotCloneable(name, why);
-}
-
-function resultNotCloneable(name: string, why: string): string {
+  if (why === undefined) {
+    syncKind = Outcome.Value;
+    return value;
+  }
+  syncKind = Outcome.NotCloneable;
   return `the result of handler "${name}" can't be sent to the main thread: ${why}`;
 }
 
-function threw(slot: number, error: unknown): SerializedThrown {
-  Atomics.store(started, slot, THREW);
-  return serializeError(error);
-}
-
-/** piscina's task: one call per message. */
-export default function run(task: TaskMessage): unknown {
-  if (pendingImmediates === 0) return invoke(task[0], task[1], task, 2);
-  return new Promise((resolve) => nativeSetImmediate(() => resolve(invoke(task[0], task[1], task, 2))));
-}
-
 /**
- * Batching mode: sets up a lane that serves calls over `port`, then returns at once (so piscina
- * sees the thread idle and never holds the process open for it). Calls arrive many per message;
- * results go back as they finish, gathered per event-loop turn into one message.
+ * Serves the lane handed over by piscina's task, then returns at once (so piscina sees the thread
+ * idle and never holds the process open for it).
  */
-export function lane(task: { readonly port: MessagePort }): void {
+export function lane(task: LaneTask): void {
   const { port } = task;
+  const limit = task.concurrency > 0 ? task.concurrency : Number.POSITIVE_INFINITY;
+  const holdBack = task.concurrency > 0;
+  const beat = new Int32Array(task.heartbeat);
+  const heartbeat = setInterval(() => Atomics.add(beat, 0, 1), HEARTBEAT_MS);
+  heartbeat.unref();
+  /** Calls not started yet, flat: slot, handler, args, when sent, which message brought them. */
+  let inbox: unknown[] = [];
+  let head = 0;
+  /** Calls running asynchronously. */
+  let running = 0;
+  /** Messages received; `serving` is the one being served as it arrives (-1: none). */
+  let arrivals = 0;
+  let serving = -1;
   let out: unknown[] = [];
   let scheduled = false;
+
   const flush = (): void => {
     scheduled = false;
     if (out.length === 0) return;
@@ -203,39 +223,96 @@ export function lane(task: { readonly port: MessagePort }): void {
       for (let i = 0; i < batch.length; i += 3) postOne(port, batch[i] as number, batch[i + 1], batch[i + 2]);
     }
   };
-  // The outcome's kind is the slot's mark, final once invoke() has returned (or its promise settled).
-  const push = (slot: number, value: unknown): void => {
-    out.push(slot, outcomeOfMark(Atomics.load(started, slot)), value);
+  const later = (): void => {
     if (!scheduled) {
       scheduled = true;
       nativeSetImmediate(flush);
     }
   };
-  const runBatch = (c: readonly unknown[]): void => {
-    for (let i = 0; i < c.length; i += 3) {
-      const slot = c[i] as number;
-      const result = invoke(slot, c[i + 1] as string, c[i + 2] as readonly unknown[], 0);
-      if (result instanceof Promise) result.then((value: unknown) => push(slot, value));
-      else out.push(slot, outcomeOfMark(Atomics.load(started, slot)), result);
+  const done = (slot: number, kind: Outcome, value: unknown): void => {
+    running--;
+    out.push(slot, kind, value);
+    pump();
+    later();
+  };
+  const pump = (): void => {
+    while (running < limit && head < inbox.length) {
+      const slot = inbox[head] as number;
+      const name = inbox[head + 1] as string | null;
+      const args = inbox[head + 2] as readonly unknown[];
+      const late =
+        inbox[head + 4] !== serving || origin + performance.now() - (inbox[head + 3] as number) > LATE_MS;
+      head += 5;
+      if (name === null) continue; // withdrawn, already answered
+      const mark = late ? Mark.StartedLate : Mark.Started;
+      if (Atomics.compareExchange(marks, slot, Mark.NotStarted, mark) !== Mark.NotStarted) {
+        out.push(slot, Outcome.Skipped, undefined); // withdrawn by the main thread
+        continue;
+      }
+      if (late) out.push(slot, Began, undefined);
+      const value = invoke(slot, name, args, done);
+      if (value === PENDING) running++;
+      else out.push(slot, syncKind, value);
+      if (pendingImmediates > 0 && holdBack && head < inbox.length) {
+        // The handler scheduled work for after this turn (maybe its thread's exit): the calls
+        // behind it begin only after that ran, so an exit finds them not started. (Batching mode
+        // promises that a batch runs in one turn, so there only a whole batch is held back.)
+        defer();
+        break;
+      }
     }
+    if (head === inbox.length) {
+      inbox = [];
+      head = 0;
+    }
+  };
+  let deferred = false;
+  const serve = (): void => {
+    deferred = false;
+    pump();
     // Synchronous results leave at once; async ones are gathered until the turn ends.
     if (!scheduled) flush();
+  };
+  const defer = (): void => {
+    if (deferred) return;
+    deferred = true;
+    nativeSetImmediate(serve);
   };
   port.on('message', (message: LaneRequest) => {
     switch (message.t) {
       case LaneOp.Calls: {
-        if (pendingImmediates > 0) {
-          nativeSetImmediate(() => runBatch(message.c));
-          return;
+        const c = message.c;
+        const at = message.at;
+        arrivals++;
+        for (let i = 0; i < c.length; i += 3) inbox.push(c[i], c[i + 1], c[i + 2], at, arrivals);
+        if (pendingImmediates > 0) defer();
+        else {
+          serving = arrivals;
+          serve();
+          serving = -1;
         }
-        runBatch(message.c);
         return;
       }
-      case LaneOp.Cancel:
-        controllers.get(message.s)?.abort(new Error('the caller aborted the call'));
+      case LaneOp.Cancel: {
+        const slot = message.s;
+        if (Atomics.load(marks, slot) !== Mark.Withdrawn) {
+          controllers.get(slot)?.abort(new Error('the caller gave up on the call'));
+          return;
+        }
+        // Withdrawn while in the inbox: let go of it now, so its slot frees up at once.
+        for (let i = head; i < inbox.length; i += 5) {
+          if (inbox[i] === slot && inbox[i + 1] !== null) {
+            inbox[i + 1] = null;
+            out.push(slot, Outcome.Skipped, undefined);
+            later();
+            break;
+          }
+        }
         return;
+      }
       case LaneOp.Close:
         flush();
+        clearInterval(heartbeat);
         port.close();
         return;
     }

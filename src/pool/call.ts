@@ -6,28 +6,44 @@
  * A call settles once (the caller's promise) but may finish later (the thread lets go of it):
  * an aborted or timed-out call keeps its slot until its thread is done with it or is gone.
  */
+import type { TransferListItem } from 'node:worker_threads';
 import type { DeadlineList, DeadlineNode } from '../time/deadlines.ts';
-import { NOT_STARTED } from './protocol.ts';
-import type { Generation, ThreadState } from './threads.ts';
+import type { Lane } from './lanes.ts';
+import { Mark } from './protocol.ts';
 import type { ExecRequest } from './types.ts';
 
-/** Where a call is. */
-export const Phase = {
-  /** In our wait queue. */
-  Queued: 0,
-  /** Handed to piscina, which has not given it to a thread yet (a thread is starting). */
-  Dispatched: 1,
-  /** Given to a thread (it may still be in the thread's inbox: see `started`). */
-  Running: 2,
-  /** The thread is done with it, or is gone. */
-  Done: 3,
-} as const;
-export type Phase = (typeof Phase)[keyof typeof Phase];
+/**
+ * Where a call is: in our wait queue, sent to a thread's lane (in a message, in the thread's inbox
+ * or running: the start mark says which), or done (the thread let go of it, or is gone).
+ */
+export type Phase = 'queued' | 'sent' | 'done';
 
-/** What the executor does when one of a call's timers fires. */
+/** What the dispatcher does when one of a call's timers fires. */
 export interface CallOwner {
+  /** The call's own timer: its run timeout, or (once settled while running) its abort grace. */
   expired(call: PoolCall): void;
+  /** Its queue timeout (time in our queue and in the thread's inbox). */
+  queueExpired(call: PoolCall): void;
   shutdown(call: PoolCall): void;
+}
+
+/** A call's queue-timeout node (the call itself is the node of its run timeout and grace). */
+export class QueueWait implements DeadlineNode {
+  readonly call: PoolCall;
+  dlAt = 0;
+  dlPrev: DeadlineNode | null = null;
+  dlNext: DeadlineNode | null = null;
+  dlList: DeadlineList | null = null;
+
+  constructor(call: PoolCall) {
+    this.call = call;
+  }
+
+  expire(): void {
+    this.call.owner.queueExpired(this.call);
+  }
+
+  shutdown(): void {}
 }
 
 export class PoolCall implements DeadlineNode {
@@ -36,25 +52,33 @@ export class PoolCall implements DeadlineNode {
   readonly args: readonly unknown[];
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
-  readonly transferList: readonly Transferable[] | undefined;
+  readonly transferList: readonly TransferListItem[] | undefined;
   readonly promise: Promise<unknown>;
   resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
 
-  phase: Phase = Phase.Queued;
+  phase: Phase = 'queued';
   settled = false;
   slot = -1;
-  /** The piscina instance it was handed to, and the thread that has it once started. */
-  gen: Generation | undefined;
-  thread: ThreadState | undefined;
-  /** Batching mode: the lane that carries it. */
-  lane: unknown;
+  /** The lane (thread) it was sent to. */
+  lane: Lane | undefined;
+  /** The worker said it began late (after waiting in the inbox): its run timeout restarted then. */
+  began = false;
+  /**
+   * Its run timeout passed while the worker said it began late but its `began` notice had not
+   * arrived: timed out from the notice, or at once if the thread turns out to be stuck.
+   */
+  awaitingBegan = false;
+  /** Taken back before its thread began it; the thread lets go of it without running it. */
+  withdrawn = false;
+  /** Settled (timeout, abort) while its thread still has it: its abort grace is running. */
+  overdue = false;
+  /** What it was settled with while its thread had it (named when it turns out to hang the thread). */
+  error: unknown;
+  /** Its queue-timeout node, when the pool has a queue timeout. */
+  queueWait: QueueWait | undefined;
   /** Times it went back to the queue because its thread died before starting it. */
   requeues = 0;
-  /** piscina's task, kept to turn it into a no-op (handler '') if the caller gives up first. */
-  task: [number, string, ...unknown[]] | null = null;
-  /** Takes the call back out of piscina's queue (calls handed over ahead of a free thread). */
-  withdrawal: { withdraw(): void } | null = null;
   onAbort: (() => void) | undefined;
 
   qPrev: PoolCall | null = null;
@@ -76,6 +100,20 @@ export class PoolCall implements DeadlineNode {
       this.resolve = resolve;
       this.reject = reject;
     });
+  }
+
+  /**
+   * Hands the caller over to a fresh call for the same work (its thread retired before it began)
+   * and turns this one into a ghost that only holds its slot until that thread lets go of it.
+   */
+  detach(): PoolCall {
+    const next = new PoolCall(this.owner, this);
+    next.resolve = this.resolve;
+    next.reject = this.reject;
+    next.requeues = this.requeues + 1;
+    this.settled = true;
+    this.#release();
+    return next;
   }
 
   /** Settles with a value. False if it was already settled. */
@@ -159,20 +197,21 @@ export class WaitQueue {
 }
 
 /**
- * Calls handed to threads, by slot. Each slot has an Int32 in a SharedArrayBuffer that the worker
- * marks when it starts the call (and then with how it ended: protocol.ts `slotMark`), so when a thread dies we know which of its calls never ran
- * (they go back to the queue) and which were running (each gets its own error).
+ * Calls sent to threads, by slot. Each slot has an Int32 start mark in a SharedArrayBuffer
+ * (protocol.ts `Mark`): the worker swaps it to "started" when the call begins, the main thread to
+ * "withdrawn" when the caller gives up first; only one of them wins. When a thread dies, the marks
+ * say which of its calls never ran (they go back to the queue) and which were running.
  */
 export class SlotTable {
   readonly buffer: SharedArrayBuffer;
-  readonly started: Int32Array;
+  readonly marks: Int32Array;
   readonly calls: (PoolCall | undefined)[];
   readonly #free: number[] = [];
   used = 0;
 
   constructor(capacity: number) {
     this.buffer = new SharedArrayBuffer(capacity * Int32Array.BYTES_PER_ELEMENT);
-    this.started = new Int32Array(this.buffer);
+    this.marks = new Int32Array(this.buffer);
     this.calls = new Array<PoolCall | undefined>(capacity).fill(undefined);
     for (let i = capacity - 1; i >= 0; i--) this.#free.push(i);
   }
@@ -184,7 +223,7 @@ export class SlotTable {
   take(call: PoolCall): number {
     const slot = this.#free.pop();
     if (slot === undefined) throw new Error('breakwater: no free slot (capacity accounting is broken)');
-    this.started[slot] = NOT_STARTED;
+    this.marks[slot] = Mark.NotStarted;
     this.calls[slot] = call;
     this.used++;
     call.slot = slot;
@@ -200,7 +239,20 @@ export class SlotTable {
     call.slot = -1;
   }
 
+  /** The worker began the call (or is about to: it won the mark). */
   hasStarted(call: PoolCall): boolean {
-    return call.slot >= 0 && Atomics.load(this.started, call.slot) !== NOT_STARTED;
+    return call.slot >= 0 && Atomics.load(this.marks, call.slot) > 0;
+  }
+
+  /** Began as soon as it arrived (its run timeout, armed when it was sent, stands). */
+  startedOnArrival(call: PoolCall): boolean {
+    return call.slot >= 0 && Atomics.load(this.marks, call.slot) === Mark.Started;
+  }
+
+  /** Takes back a call the worker has not begun: true if it never will. */
+  withdraw(call: PoolCall): boolean {
+    if (call.slot < 0) return false;
+    const was = Atomics.compareExchange(this.marks, call.slot, Mark.NotStarted, Mark.Withdrawn);
+    return was === Mark.NotStarted || was === Mark.Withdrawn;
   }
 }

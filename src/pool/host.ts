@@ -1,10 +1,11 @@
 /**
  * The threads of one pool: a piscina instance (a "generation"), what we know about each of its
- * threads, how each one ended, and the load-failure backoff. Piscina spawns, replaces and retires
- * threads; this class watches it and adds what piscina lacks: termination that can fail (a thread
- * stuck in a system call never exits: the pool is reported broken), crash/OOM counting, and no
- * respawn storm when the module can't load (the generation is stopped and a new one is started
- * only after an exponentially growing, capped delay, and only when a call needs it).
+ * threads, how each one ended, and the load-failure backoff. piscina spawns threads (one per lane
+ * task its balancer can't place) and watches them; this class adds what piscina lacks:
+ * termination that can fail (a thread stuck in a system call never exits: the pool is reported
+ * broken), crash/OOM counting, and no respawn storm when the module can't load (the generation is
+ * stopped and a new one is started only after an exponentially growing, capped delay, and only
+ * when a call needs it).
  */
 import { Piscina } from 'piscina';
 import { deserializeError } from '../serialization/errors.ts';
@@ -13,7 +14,13 @@ import type { Logger } from '../types.ts';
 import type { ResolvedPoolOptions } from './options.ts';
 import { isRuntimeNotice, type RuntimeData } from './protocol.ts';
 import { needsTypeScriptLoader, runtimeFile, typeScriptExecArgv } from './runtime-location.ts';
-import { type Generation, loadRetryDelay, TERMINATE_GRACE_MS, ThreadState } from './threads.ts';
+import {
+  type Generation,
+  loadRetryDelay,
+  TERMINATE_GRACE_MS,
+  type TerminateReason,
+  ThreadState,
+} from './threads.ts';
 
 type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
 export type Balancer = NonNullable<PiscinaOptions['loadBalancer']>;
@@ -36,7 +43,7 @@ export interface HostConfig {
   readonly now: () => number;
   readonly logger: Logger | undefined;
   readonly data: RuntimeData;
-  /** Picks the thread for each piscina task (and tells the engine which one it picked). */
+  /** Picks the thread for each lane task (one lane per thread). */
   readonly balancer: Balancer;
   readonly events: HostEvents;
 }
@@ -77,7 +84,7 @@ export class PoolHost {
   /** Threads alive (including starting and dying ones) across generations. */
   get threadCount(): number {
     let n = 0;
-    for (const t of this.threads.values()) if (!t.exited) n++;
+    for (const t of this.threads.values()) if (!t.gone) n++;
     return n;
   }
 
@@ -107,19 +114,25 @@ export class PoolHost {
   }
 
   /**
-   * Terminates a thread (a call on it timed out). If it has not exited after TERMINATE_GRACE_MS
-   * (blocked in a system call, where V8 can't interrupt it), the pool is reported broken.
+   * Terminates a thread (stuck, retired with only overdue calls, or idle). If it has not exited
+   * after TERMINATE_GRACE_MS (blocked in a system call, where V8 can't interrupt it), the pool is
+   * reported broken.
    */
-  terminate(thread: ThreadState): void {
-    if (thread.killedFor !== undefined || thread.exited) return;
-    thread.killedFor = 'timeout';
-    this.terminations++;
+  terminate(thread: ThreadState, reason: TerminateReason): void {
+    if (thread.terminatedFor !== undefined || thread.gone) return;
+    thread.terminatedFor = reason;
+    thread.life = 'terminating';
+    if (reason !== 'idle') this.terminations++;
+    this.#c.logger?.[reason === 'idle' ? 'info' : 'warn'](
+      { service: this.#c.service, threadId: thread.id, reason },
+      'terminating worker thread',
+    );
     const worker = thread.worker;
     if (worker === undefined) return;
-    thread.stuckCheck = this.#c.scheduler.schedule(this.#c.now() + TERMINATE_GRACE_MS, () => {
-      thread.stuckCheck = undefined;
-      if (thread.exited || thread.stuck) return;
-      thread.stuck = true;
+    thread.stopCheck = this.#c.scheduler.schedule(this.#c.now() + TERMINATE_GRACE_MS, () => {
+      thread.stopCheck = undefined;
+      if (thread.gone || thread.unstoppable) return;
+      thread.unstoppable = true;
       this.stuckThreads++;
       this.#c.logger?.error(
         { service: this.#c.service, threadId: thread.id },
@@ -127,6 +140,11 @@ export class PoolHost {
       );
     });
     void worker.terminate();
+  }
+
+  /** A thread retires: the thread started next replaces it (counted in `restarts`). */
+  replacing(): void {
+    this.#replacements++;
   }
 
   /** Stops the current generation; its threads are terminated. Resolves when they have exited. */
@@ -146,6 +164,10 @@ export class PoolHost {
       .finally(() => {
         this.#stopping.delete(done);
         gen.piscina.removeAllListeners();
+        // Threads of this generation we never got to watch are gone with it.
+        for (const t of [...this.threads.values()]) {
+          if (t.generation === gen && t.worker === undefined) this.threads.delete(t.id);
+        }
       });
     this.#stopping.add(done);
     return reason === 'close' ? Promise.all(this.#stopping).then(() => undefined) : done;
@@ -161,21 +183,21 @@ export class PoolHost {
 
   #start(): Generation {
     const { options, data, balancer } = this.#c;
-    const lanes = options.batching !== undefined;
     const piscina = new Piscina({
       filename: runtimeFile,
-      minThreads: options.minThreads,
-      maxThreads: options.maxThreads,
-      // A lane's task ends as soon as the lane is set up, so piscina sees lane threads as idle:
-      // its idle timer must not retire them.
-      idleTimeout: lanes ? Number.POSITIVE_INFINITY : options.idleTimeoutMs,
-      concurrentTasksPerWorker: lanes ? 1 : options.concurrentTasksPerWorker,
+      // lanes.ts starts every thread (a lane task piscina can't place spawns one) and keeps
+      // threads.min; piscina respawning on its own would race it and start one thread too many.
+      minThreads: 0,
+      // Room for a replacement beside each retiring thread; lanes.ts keeps the threads that take
+      // calls within threads.max.
+      maxThreads: 2 * options.maxThreads,
+      // A lane's task ends as soon as the lane is set up, so piscina sees every thread as idle: its
+      // idle timer must not retire them (lanes.ts retires idle threads itself).
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
       maxQueue: Number.POSITIVE_INFINITY,
-      // Per-call mode parks idle threads in Atomics.wait() (piscina's fast path: ~20% less CPU per
-      // call than waking through the event loop). Work a handler left behind (a timer, a deferred
-      // process.exit()) then runs when the next call wakes the thread; the runtime holds that call
-      // back until such immediates ran, so it is not blamed. Lanes live on the event loop.
-      atomics: lanes ? 'disabled' : 'sync',
+      // Lanes live on the event loop: no thread parks in Atomics.wait().
+      atomics: 'disabled',
       recordTiming: false,
       workerData: data,
       ...(needsTypeScriptLoader(options.worker) ? { execArgv: typeScriptExecArgv() } : {}),
@@ -194,7 +216,10 @@ export class PoolHost {
   }
 
   #onCreate(gen: Generation, id: number): void {
-    this.thread(id, gen).ready = true;
+    const t = this.thread(id, gen);
+    // Seen first through its runtime's notice, before piscina listed it: watch it now.
+    if (t.worker === undefined) this.#watch(t);
+    if (t.life === 'starting') t.life = 'ready';
     if (this.#replacements > 0) {
       this.#replacements--;
       this.restarts++;
@@ -206,11 +231,11 @@ export class PoolHost {
   #onDestroy(gen: Generation, id: number): void {
     const t = id === -1 ? this.#justExited : this.threads.get(id);
     this.#justExited = undefined;
-    if (t?.ready) {
-      // Before its exit and without an error: piscina retired it (idle timeout, destroy, our terminate).
-      if (!t.exited && t.error === undefined) t.retired = true;
+    if (t !== undefined && t.life !== 'starting') {
+      // Before its exit and without an error: piscina retired it (destroy, our terminate).
+      if (!t.gone && t.error === undefined) t.retiredByPiscina = true;
       t.destroyed = true;
-      if (t.exited) this.threads.delete(t.id);
+      if (t.gone) this.threads.delete(t.id);
       return;
     }
     // A thread piscina never saw ready died while starting: the module could not be loaded.
@@ -218,6 +243,10 @@ export class PoolHost {
     if (gen.stopReason !== undefined) return;
     const cause = this.#lastPoolError ?? new Error('worker thread exited while starting');
     this.#lastPoolError = undefined;
+    this.#c.logger?.warn(
+      { err: cause, service: this.#c.service, threadId: id },
+      'worker thread exited while loading the module',
+    );
     this.#onLoadFailed(gen, cause);
   }
 
@@ -233,17 +262,19 @@ export class PoolHost {
   }
 
   #onExit(t: ThreadState, code: number): void {
-    t.exited = true;
+    const retiring = t.life === 'retiring' || t.terminatedFor === 'retired' || t.terminatedFor === 'stuck';
+    t.life = 'gone';
     t.exitCode = code;
     this.#noteEnding(t);
     if (t.destroyed) this.threads.delete(t.id);
-    if (t.stuckCheck !== undefined) this.#c.scheduler.cancel(t.stuckCheck);
-    t.stuckCheck = undefined;
-    if (t.stuck) {
-      t.stuck = false;
+    if (t.stopCheck !== undefined) this.#c.scheduler.cancel(t.stopCheck);
+    t.stopCheck = undefined;
+    if (t.unstoppable) {
+      t.unstoppable = false;
       this.stuckThreads--;
     }
-    const intended = t.killedFor !== undefined || t.retired || t.generation.stopReason !== undefined;
+    const intended =
+      t.terminatedFor !== undefined || t.retiredByPiscina || t.generation.stopReason !== undefined;
     if (!intended && !t.loaded) {
       // Died while loading the module (process.exit() or out of memory at top level): a load
       // failure, retried with backoff, not a crash that piscina would respawn in a loop.
@@ -255,24 +286,24 @@ export class PoolHost {
       this.#onLoadFailed(t.generation, cause);
     } else if (!intended) {
       this.crashes++;
-      this.#c.logger?.warn(
-        { err: t.error, service: this.#c.service, threadId: t.id, exitCode: code },
-        'worker thread crashed',
-      );
-    } else {
-      this.#c.logger?.info(
-        { service: this.#c.service, threadId: t.id, exitCode: code },
-        'worker thread stopped',
-      );
     }
-    if (t.killedFor !== undefined || !intended) {
-      if (t.generation.stopReason === undefined && !this.closed) this.#replacements++;
+    // Logged once the pool has dealt with the exit (below), so a reader sees the state after it.
+    const report = (): void => {
+      if (!intended && !t.loaded) return;
+      const fields = { service: this.#c.service, threadId: t.id, exitCode: code };
+      if (intended) this.#c.logger?.info(fields, 'worker thread stopped');
+      else this.#c.logger?.warn({ err: t.error, ...fields }, 'worker thread crashed');
+    };
+    // A retired thread's replacement was counted when it retired (it starts before this exit).
+    if (!intended && t.generation.stopReason === undefined && !this.closed && !retiring) {
+      this.#replacements++;
     }
     // Told after piscina's own 'exit' handler (ours runs first): by then piscina no longer lists
     // the dead thread, so nothing dispatched in reaction can land on it.
     queueMicrotask(() => {
       this.#c.events.threadExited(t);
       this.#c.events.threadsChanged();
+      report();
     });
   }
 

@@ -10,6 +10,7 @@ import { invalidOption } from '../errors.ts';
 import type { ServiceOptions } from '../types.ts';
 import { boolOption, intOption, isPlainObject, numberOption, objectOption } from '../validate.ts';
 import { needsTypeScriptLoader, typeScriptExecArgv } from './runtime-location.ts';
+import { DEFAULT_ABORT_GRACE_MS } from './threads.ts';
 
 export interface ResolvedResourceLimits {
   readonly maxOldGenerationSizeMb?: number;
@@ -29,6 +30,8 @@ export interface ResolvedPoolOptions {
   readonly maxQueue: number;
   /** `0` = no queue timeout. */
   readonly queueTimeoutMs: number;
+  /** How long a timed-out or aborted handler may keep running before its thread retires. */
+  readonly abortGraceMs: number;
   readonly resourceLimits: ResolvedResourceLimits | undefined;
   /** `undefined`: one piscina task per call. Otherwise calls of one tick travel together. */
   readonly batching: { readonly maxBatch: number } | undefined;
@@ -79,6 +82,7 @@ export function resolvePoolOptions(input: ServiceOptions, field = ''): ResolvedP
       ? Number.POSITIVE_INFINITY
       : intOption(o.maxQueue, at('maxQueue'), Number.POSITIVE_INFINITY, 0);
   const queueTimeoutMs = intOption(o.queueTimeoutMs, at('queueTimeoutMs'), 0, 0, MAX_MS);
+  const abortGraceMs = intOption(o.abortGraceMs, at('abortGraceMs'), DEFAULT_ABORT_GRACE_MS, 0, MAX_MS);
 
   return {
     worker,
@@ -88,6 +92,7 @@ export function resolvePoolOptions(input: ServiceOptions, field = ''): ResolvedP
     concurrentTasksPerWorker,
     maxQueue,
     queueTimeoutMs,
+    abortGraceMs,
     resourceLimits: resolveLimits(o.resourceLimits, at('resourceLimits')),
     batching: resolveBatching(o.batching, at('batching')),
   };

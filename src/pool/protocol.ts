@@ -3,9 +3,11 @@
  * shapes and outcome kinds (errors travel as src/serialization/errors.ts makes them). Both sides
  * import this module, so it must stay free of Node-main-thread-only imports.
  *
- * A message can carry many calls (batching mode) and results stream back in batches too; the
- * per-call form (piscina's one task per message) is the batch of one.
+ * Every mode uses the same path: one lane (a MessagePort) per thread, calls many per message,
+ * results gathered per event-loop turn. The modes differ only in when a batch leaves and how many
+ * calls a thread runs at once (lanes.ts).
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { SerializedThrown } from '../serialization/errors.ts';
 
 // ---------------------------------------------------------------- outcomes
@@ -20,63 +22,70 @@ export const Outcome = {
   UnknownHandler: 2,
   /** The module failed to load; `v` is the SerializedThrown of the load error. */
   LoadFailed: 3,
-  /** The main thread gave up on the call before it started (queue timeout, abort): not run. */
+  /** The main thread withdrew the call before it started (queue timeout, abort): not run. */
   Skipped: 4,
   /** The handler's result can't be sent to the main thread; `v` says why (a string). */
   NotCloneable: 5,
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
-/**
- * One call, as piscina's task (per-call mode): a flat tuple `[slot, handler, ...args]`, which
- * structured clone copies for about a third of what an object with named fields costs (and a
- * nested args array would add another ~80 ns). `handler === ''` means "skip": the caller gave up
- * before a thread took it.
- *
- * The task's result is the bare outcome value (the handler's value, a SerializedThrown, or
- * nothing): how the call ended is in its slot of the shared "started" array (`slotMark`), so no
- * envelope object is built, cloned and read back per call.
- */
-export type TaskMessage = [
-  /** Slot: the call's index in the shared "started" array, unique among calls in flight. */
-  slot: number,
-  /** Handler: the export's name, or '' to skip. */
-  handler: string,
-  ...args: unknown[],
-];
+// ---------------------------------------------------------------- start marks
 
 /**
- * What the worker stores in a call's slot of the shared array. 0: not started (a skipped call
- * stays 0). Once started, `1 + Outcome`: 1 while it runs and when it returned a value, other
- * values for the other ways it ended. Written before the result is posted, so the main thread
- * reads the final mark when the result arrives.
+ * One Int32 per slot in a SharedArrayBuffer, written with compare-and-swap by both sides, so a call
+ * waiting in a thread's inbox is either started by the worker or withdrawn by the main thread,
+ * never both. The outcome itself travels with the result.
  */
-export const NOT_STARTED = 0;
+export const Mark = {
+  /** Sent, not started: in a message or in the thread's inbox. */
+  NotStarted: 0,
+  /** The main thread withdrew it (the caller gave up): the worker skips it. */
+  Withdrawn: -1,
+  /** Started as soon as it reached the thread (its run timeout counted from when it was sent). */
+  Started: 1,
+  /** Began more than a moment after it was sent (it waited in the inbox, or the thread's loop was
+   * busy): a `Began` notice tells the main thread when its run time really started. */
+  StartedLate: 2,
+} as const;
+export type Mark = (typeof Mark)[keyof typeof Mark];
 
-export function slotMark(outcome: Exclude<Outcome, typeof Outcome.Skipped>): number {
-  return 1 + outcome;
-}
+// ---------------------------------------------------------------- lanes
 
-/** How a call ended, from its slot mark read after its result arrived. */
-export function outcomeOfMark(mark: number): Outcome {
-  return mark === NOT_STARTED ? Outcome.Skipped : ((mark - 1) as Outcome);
-}
-
-// ---------------------------------------------------------------- lanes (batching mode)
-
-/** Main -> worker on a lane port. */
+/**
+ * Every thread serves one lane: a MessagePort handed over by a piscina task. Calls travel many per
+ * message, results stream back gathered per event-loop turn.
+ */
 export const LaneOp = { Calls: 0, Cancel: 1, Close: 2 } as const;
 export type LaneRequest =
-  /** `c` is flat: slot, handler, args, slot, handler, args, ... */
-  | { readonly t: typeof LaneOp.Calls; readonly c: readonly unknown[] }
+  /**
+   * `c` is flat: slot, handler, args, slot, handler, args, ...; `at`: when the batch was sent
+   * (`performance.timeOrigin + performance.now()`, comparable across threads).
+   */
+  | { readonly t: typeof LaneOp.Calls; readonly c: readonly unknown[]; readonly at: number }
+  /** Abort the signal of the call in slot `s` (its caller gave up). */
   | { readonly t: typeof LaneOp.Cancel; readonly s: number }
   | { readonly t: typeof LaneOp.Close };
 
+/** A reply entry that is not an outcome: the call in this slot began now (it waited in the inbox). */
+export const Began = -1;
+
 /**
- * Worker -> main on a lane port: a hello with the thread id, then results. Results are a flat
- * array: slot, outcome, value, slot, outcome, value, ...
+ * Worker -> main on a lane port: a hello with the thread id, then flat triples
+ * `slot, Outcome | Began, value`.
  */
 export type LaneReply = { readonly hello: number } | readonly unknown[];
+
+/** The piscina task that opens a lane on a thread. */
+export interface LaneTask {
+  readonly port: MessagePort;
+  /** Calls the thread runs at once; more wait in its inbox. `0`: no bound (batching mode). */
+  readonly concurrency: number;
+  /** One Int32 the thread bumps every HEARTBEAT_MS: the main thread sees a stuck event loop. */
+  readonly heartbeat: SharedArrayBuffer;
+}
+
+/** The worker bumps its heartbeat this often (ms) while its event loop turns. */
+export const HEARTBEAT_MS = 100;
 
 // ---------------------------------------------------------------- runtime set-up
 
@@ -84,10 +93,8 @@ export type LaneReply = { readonly hello: number } | readonly unknown[];
 export interface RuntimeData {
   /** href of the user's handler module. */
   readonly module: string;
-  /** One Int32 per slot: the worker marks a call started, then how it ended (`slotMark`). */
-  readonly started: SharedArrayBuffer;
-  /** Name of the BroadcastChannel that carries "cancel slot N" (per-call mode). */
-  readonly cancelChannel: string;
+  /** One Int32 per slot: the start marks (`Mark`). */
+  readonly marks: SharedArrayBuffer;
 }
 
 /** Worker -> main through piscina's 'message' event, once per thread when it has loaded. */

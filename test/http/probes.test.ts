@@ -76,6 +76,8 @@ describe('GET /livez and /readyz', () => {
     let broken = false;
     const pool = (): NonNullable<ServiceMetrics['pool']> => ({
       threads: 1,
+      retiring: 0,
+      retirements: 0,
       queued: 0,
       running: 0,
       utilization: 0,

@@ -4,7 +4,7 @@
  */
 import { getEventListeners } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/errors.ts';
+import { countsAsFailure, ErrorCode, type WorkerCrashedError } from '../../src/errors.ts';
 import { Bus, codeOf, makePool, outcome } from './helpers.ts';
 
 const bus = new Bus();
@@ -98,7 +98,7 @@ describe('batching: a call that times out in a batch', () => {
   const t = makePool('handlers.ts', { threads: { min: 1, max: 1 }, batching: true });
   afterAll(() => t.pool.close({ drain: false, timeoutMs: 0 }));
 
-  it('times out alone; started neighbours are collateral, unstarted ones run again', async () => {
+  it('times out alone; a stuck loop takes started neighbours as collateral (not failures), unstarted ones run again', async () => {
     const hung = outcome(t.call('hang', ['bt-hang']));
     const spinning = outcome(t.call('spin', ['bt-spin'], { timeoutMs: 500 }));
     // Behind the spinning call in the same batch: it never starts on this thread.
@@ -107,10 +107,16 @@ describe('batching: a call that times out in a batch', () => {
     await t.clock.advanceAsync(500);
     const [h, s, b] = await Promise.all([hung, spinning, behind]);
     expect((s as { error: { code: string } }).error.code).toBe(ErrorCode.CallTimeout);
-    expect((h as { error: { code: string; message: string } }).error).toMatchObject({
+    // The spinning call stopped the thread's loop past its deadline: the thread is terminated at
+    // once, and the error of the call lost with it names the culprit. One fault, one failure.
+    const lost = (h as { error: WorkerCrashedError }).error;
+    expect(lost).toMatchObject({
       code: ErrorCode.WorkerCrashed,
-      message: 'worker thread of "test" was terminated because another call on it timed out',
+      collateral: true,
+      message: 'worker thread of "test" was terminated: call "spin" stopped its event loop past its deadline',
     });
+    expect((lost.cause as { code: string }).code).toBe(ErrorCode.CallTimeout);
+    expect(countsAsFailure(lost)).toBe(false);
     expect(b).toEqual({ ok: true, value: 42 });
     expect(t.pool.metrics()).toMatchObject({ terminations: 1, crashes: 0, running: 0 });
   });

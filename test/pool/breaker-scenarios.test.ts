@@ -186,7 +186,7 @@ describe('10,000 concurrent pool callers against a half-open breaker (scenario 9
 });
 
 describe('half-open probes in a pool (scenarios 10 and 11)', () => {
-  it('a hanging probe is bounded by callTimeoutMs: its thread is terminated and the breaker re-opens', async () => {
+  it('a hanging probe is bounded by callTimeoutMs: the breaker re-opens, its thread retires after the grace', async () => {
     register('bs-probe-hang', { callTimeoutMs: 200, halfOpen: { maxCalls: 1, successThreshold: 1 } });
     await toHalfOpen('bs-probe-hang');
     const probe = codeOf(sup.call('bs-probe-hang', 'hang', ['bs-probe-hang']));
@@ -196,9 +196,11 @@ describe('half-open probes in a pool (scenarios 10 and 11)', () => {
     await clock.advanceAsync(1);
     expect(await probe).toBe(ErrorCode.CallTimeout);
     expect(sup.state('bs-probe-hang')).toBe('open');
-    expect(sup.metrics('bs-probe-hang')).toMatchObject({ timedOutRequests: 1, pool: { terminations: 1 } });
-    // The next half-open period has a free slot on the replacement thread.
+    expect(sup.metrics('bs-probe-hang')).toMatchObject({ timedOutRequests: 1, pool: { terminations: 0 } });
+    // The handler ignores its abort: after the grace its thread retires (and, holding only that
+    // overdue call, is terminated). The next half-open period has a free slot on the replacement.
     await clock.advanceAsync(1_000);
+    expect(sup.metrics('bs-probe-hang')).toMatchObject({ pool: { retirements: 1, terminations: 1 } });
     expect(await sup.call('bs-probe-hang', 'add', [1, 1])).toBe(2);
     expect(transitions('bs-probe-hang')).toEqual([
       'closed->open (failure-threshold)',
@@ -388,12 +390,14 @@ describe('pool figures in metrics()', () => {
     expect(await Promise.all([a, b, c])).toEqual(['bs-fig-a', 'bs-fig-b', 2]);
     expect(sup.metrics('bs-figures').pool).toEqual({
       threads: 2,
+      retiring: 0,
       running: 0,
       queued: 0,
       utilization: 0,
       restarts: 0,
       crashes: 0,
       terminations: 0,
+      retirements: 0,
       broken: false,
     });
     expect(await codeOf(sup.call('bs-figures', 'exitMidCall', ['bs-fig-x', 1]))).toBe(

@@ -49,8 +49,21 @@ export class LogTap implements Logger {
     return new Promise((resolve) => this.#waiters.push({ msg, count, resolve }));
   }
 
+  /** Resolves once `test()` holds, checked now and after every log entry (pool events log). */
+  when(test: () => boolean): Promise<void> {
+    if (test()) return Promise.resolve();
+    return new Promise((resolve) => this.#checks.push({ test, resolve }));
+  }
+
+  #checks: { test: () => boolean; resolve: () => void }[] = [];
+
   #add(entry: LogEntry): void {
     this.entries.push(entry);
+    this.#checks = this.#checks.filter((c) => {
+      if (!c.test()) return true;
+      c.resolve();
+      return false;
+    });
     this.#waiters = this.#waiters.filter((w) => {
       if (this.count(w.msg) < w.count) return true;
       w.resolve();

@@ -35,6 +35,7 @@ describe('resolvePoolOptions', () => {
       concurrentTasksPerWorker: 1,
       maxQueue: Number.POSITIVE_INFINITY,
       queueTimeoutMs: 0,
+      abortGraceMs: 1_000,
       resourceLimits: undefined,
       batching: undefined,
     });

@@ -44,6 +44,8 @@ describe.skipIf(process.platform === 'win32')('a broken pool in sup.health() (sc
     // The breaker is still closed (1 failure of 5): only the pool makes the service unhealthy.
     expect(sup.state('stuck')).toBe('closed');
     expect(sup.health()).toMatchObject({ status: 'ok' });
+    // Its heartbeat stopped: the pool terminates it, but terminate() can't interrupt read(2).
+    await log.until('terminating worker thread', 1);
     await clock.advanceAsync(TERMINATE_GRACE_MS);
     expect(sup.metrics('stuck').pool?.broken).toBe(true);
     expect(sup.health()).toEqual({

@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.ts';
 import type { StateChangeEvent } from '../../src/events.ts';
+import { DEFAULT_ABORT_GRACE_MS } from '../../src/pool/threads.ts';
 import { Supervisor } from '../../src/supervisor/supervisor.ts';
 import { ManualClock } from '../../src/time/manual-clock.ts';
 import type { ServiceOptions } from '../../src/types.ts';
@@ -42,7 +43,7 @@ describe('failures that trip the breaker', () => {
     expect(await codeOf(sup.call('crashy', 'add', [1, 1]))).toBe(ErrorCode.CircuitOpen);
   });
 
-  it('a call that times out (the thread is terminated)', async () => {
+  it('a call that times out (its thread retires once the handler ignored the abort for the grace)', async () => {
     sup.register(
       'slow',
       trip(2, { breaker: { trip: { kind: 'consecutive', threshold: 2 }, callTimeoutMs: 100 } }),
@@ -52,12 +53,13 @@ describe('failures that trip the breaker', () => {
       await bus.when(tag);
       await clock.advanceAsync(100);
       expect(await call).toBe(ErrorCode.CallTimeout);
+      await clock.advanceAsync(DEFAULT_ABORT_GRACE_MS);
     }
     expect(opened('slow')).toEqual(['closed->open:failure-threshold']);
     expect(sup.metrics('slow')).toMatchObject({
       failedRequests: 2,
       timedOutRequests: 2,
-      pool: { terminations: 2 },
+      pool: { retirements: 2, terminations: 2 },
     });
   });
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.ts';
-import { TERMINATE_GRACE_MS } from '../../src/pool/threads.ts';
+import { DEFAULT_ABORT_GRACE_MS, TERMINATE_GRACE_MS } from '../../src/pool/threads.ts';
 import { Bus, codeOf, makePool, outcome, releaseFifo, untilBlockedInRead } from './helpers.ts';
 
 const bus = new Bus();
@@ -20,28 +20,33 @@ describe('a call that runs past its timeout (scenarios 5 and 7)', () => {
   const t = makePool('handlers.ts', { threads: { min: 1, max: 1 } });
   afterAll(() => t.pool.close({ drain: false, timeoutMs: 0 }));
 
-  it('rejects ERR_CALL_TIMEOUT on time, terminates the thread and frees the slot', async () => {
+  it('rejects ERR_CALL_TIMEOUT on time; a handler that ignores the abort gets its thread retired after the grace', async () => {
     const hung = codeOf(t.call('hang', ['hang-1'], { timeoutMs: 1000 }));
     await bus.when('hang-1');
     await t.clock.advanceAsync(999);
     expect(t.pool.metrics()).toMatchObject({ running: 1, terminations: 0 });
     await t.clock.advanceAsync(1);
     expect(await hung).toBe(ErrorCode.CallTimeout);
-    expect(t.pool.metrics().terminations).toBe(1);
-    // The slot is free again: a new call runs (on the replacement thread).
+    // Settled at once, but the thread is not killed for it: the handler has the abort grace.
+    expect(t.pool.metrics()).toMatchObject({ running: 1, terminations: 0, retirements: 0 });
+    await t.clock.advanceAsync(DEFAULT_ABORT_GRACE_MS);
+    // It ignored its signal: the thread retires and, holding only that overdue call, is terminated.
+    expect(t.pool.metrics()).toMatchObject({ retirements: 1, terminations: 1 });
+    // A replacement takes the next call.
     expect(await t.call('add', [1, 2])).toBe(3);
     await t.log.until('worker thread stopped', 1);
     expect(t.pool.metrics()).toMatchObject({ threads: 1, running: 0, crashes: 0, restarts: 1 });
   });
 
-  it('stops a synchronous infinite loop the same way', async () => {
+  it('terminates a thread stuck in a synchronous loop as soon as its heartbeat shows it', async () => {
     const spinning = codeOf(t.call('spin', ['spin-1'], { timeoutMs: 500 }));
     await bus.when('spin-1');
     await t.clock.advanceAsync(500);
     expect(await spinning).toBe(ErrorCode.CallTimeout);
-    expect(await t.call('add', [2, 2])).toBe(4);
+    // No clock advance: the heartbeat (real time) shows the loop is stuck, so there is no grace.
     await t.log.until('worker thread stopped', 2);
-    expect(t.pool.metrics()).toMatchObject({ terminations: 2, broken: false });
+    expect(await t.call('add', [2, 2])).toBe(4);
+    expect(t.pool.metrics()).toMatchObject({ terminations: 2, broken: false, crashes: 0 });
   });
 });
 
@@ -92,7 +97,9 @@ describe.skipIf(process.platform === 'win32')('a thread that cannot be terminate
     await untilBlockedInRead(fifo);
     await t.clock.advanceAsync(100);
     expect(await blocked).toBe(ErrorCode.CallTimeout);
-    // terminate() can't interrupt a thread blocked in read(2).
+    // Its heartbeat stops (the loop is blocked): the pool terminates it without waiting for the
+    // grace, but terminate() can't interrupt a thread blocked in read(2).
+    await t.log.until('terminating worker thread', 1);
     await t.clock.advanceAsync(TERMINATE_GRACE_MS);
     expect(t.pool.metrics().broken).toBe(true);
     expect(t.pool.health()).toEqual({

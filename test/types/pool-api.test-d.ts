@@ -83,12 +83,14 @@ describe('call() options and results', () => {
     expectTypeOf(m.pool).toEqualTypeOf<PoolMetrics | undefined>();
     expectTypeOf<PoolMetrics>().toEqualTypeOf<{
       readonly threads: number;
+      readonly retiring: number;
       readonly queued: number;
       readonly running: number;
       readonly utilization: number;
       readonly restarts: number;
       readonly crashes: number;
       readonly terminations: number;
+      readonly retirements: number;
       readonly broken: boolean;
     }>();
   });

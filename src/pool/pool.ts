@@ -1,12 +1,10 @@
 /**
  * A service's worker pool, the `PoolExecutor` the supervisor routes calls to. This file is the
  * facade: it wires the parts, admits calls (validation, unknown handlers, arguments that can't be
- * cloned, load backoff, bulkhead), reports metrics and health, and closes. Threads are piscina's
- * (host.ts); what happens to an admitted call is flow.ts; how it reaches a thread is the engine's
- * (task-engine.ts: one piscina task per call; lane-engine.ts: batching mode).
+ * cloned, load backoff, bulkhead), reports metrics and health, and closes. Data flows one way:
+ * caller -> dispatcher.ts (queue, timers, settlement) -> lanes.ts (batches to threads) -> the
+ * worker runtime -> lanes.ts -> dispatcher.ts -> caller; host.ts keeps the threads (piscina).
  */
-import { randomUUID } from 'node:crypto';
-import { BroadcastChannel } from 'node:worker_threads';
 import {
   AbortedError,
   BulkheadFullError,
@@ -21,12 +19,10 @@ import { Deadlines } from '../time/deadlines.ts';
 import { Scheduler } from '../time/scheduler.ts';
 import type { Logger, PoolMetrics } from '../types.ts';
 import { PoolCall, SlotTable } from './call.ts';
-import type { Engine } from './engine.ts';
-import { CallFlow } from './flow.ts';
+import { Dispatcher } from './dispatcher.ts';
 import { type HostEvents, PoolHost } from './host.ts';
-import { LaneEngine } from './lane-engine.ts';
+import { type BatchPolicy, Lanes } from './lanes.ts';
 import type { ResolvedPoolOptions } from './options.ts';
-import { TaskEngine } from './task-engine.ts';
 import { TERMINATE_GRACE_MS, type ThreadState } from './threads.ts';
 import type { ExecRequest, PoolDeps, PoolExecutor } from './types.ts';
 
@@ -36,19 +32,18 @@ export function createPoolExecutor(
   options: ResolvedPoolOptions,
   deps: PoolDeps,
 ): PoolExecutor {
-  return new Executor(service, options, deps);
+  return new Pool(service, options, deps);
 }
 
-class Executor implements PoolExecutor, HostEvents {
+class Pool implements PoolExecutor, HostEvents {
   readonly #service: string;
   readonly #maxQueue: number;
   readonly #clock: Clock;
   readonly #logger: Logger | undefined;
   readonly #scheduler: Scheduler;
   readonly #deadlines: Deadlines;
-  readonly #flow: CallFlow;
-  readonly #cancels: BroadcastChannel;
-  readonly #engine: Engine;
+  readonly #dispatcher: Dispatcher;
+  readonly #lanes: Lanes;
   readonly #host: PoolHost;
   #handlers: ReadonlySet<string> | undefined;
   #closing: Promise<void> | undefined;
@@ -60,52 +55,49 @@ class Executor implements PoolExecutor, HostEvents {
     this.#logger = deps.logger;
     this.#scheduler = new Scheduler(deps.clock);
     this.#deadlines = new Deadlines(deps.clock, this.#scheduler);
-    const batching = options.batching;
-    const threadSlots =
-      batching === undefined
-        ? options.maxThreads * options.concurrentTasksPerWorker
-        : LaneEngine.capacity(batching.maxBatch, options.maxThreads);
-    // Per-call mode hands up to one more call per thread slot to piscina ahead of time: piscina
-    // posts a queued task the moment a thread reports its last result, before that result even
-    // settles, so the thread never waits for the main thread to come round to our queue (with
-    // 1,000 calls in flight that round trip was most of the gap to bare piscina). Those calls
-    // count against `maxQueue` (`flow.waiting`) and keep their queue timeout until they start.
-    const slots = new SlotTable(batching === undefined ? 2 * threadSlots : threadSlots);
-    const flow = new CallFlow({
+    const policy: BatchPolicy =
+      options.batching === undefined
+        ? { kind: 'adaptive', concurrency: options.concurrentTasksPerWorker }
+        : { kind: 'batched', maxBatch: options.batching.maxBatch };
+    const slots = new SlotTable(Lanes.slotsNeeded(policy, options.maxThreads));
+    const dispatcher = new Dispatcher({
       service,
       clock: deps.clock,
       slots,
-      threadSlots,
       deadlines: this.#deadlines,
       queueTimeoutMs: options.queueTimeoutMs,
+      abortGraceMs: options.abortGraceMs,
     });
-    this.#flow = flow;
-    const channel = `breakwater:${randomUUID()}`;
-    this.#cancels = new BroadcastChannel(channel);
-    this.#cancels.unref();
-    const engine =
-      batching === undefined
-        ? new TaskEngine(flow, options.concurrentTasksPerWorker, this.#cancels, slots.started)
-        : new LaneEngine(flow, slots, batching.maxBatch, options.maxThreads);
-    this.#engine = engine;
+    this.#dispatcher = dispatcher;
+    const lanes = new Lanes({
+      sink: dispatcher,
+      slots,
+      policy,
+      minThreads: options.minThreads,
+      maxThreads: options.maxThreads,
+      idleTimeoutMs: options.idleTimeoutMs,
+      clock: deps.clock,
+      scheduler: this.#scheduler,
+    });
+    this.#lanes = lanes;
     this.#host = new PoolHost({
       service,
       options,
       scheduler: this.#scheduler,
       now: () => this.#clock.now(),
       logger: deps.logger,
-      data: { module: options.worker.href, started: slots.buffer, cancelChannel: channel },
-      balancer: engine.balancer,
+      data: { module: options.worker.href, marks: slots.buffer },
+      balancer: lanes.balancer,
       events: this,
     });
-    engine.attach(this.#host);
-    flow.attach(engine, this.#host);
-    this.#host.current();
+    lanes.attach(this.#host);
+    dispatcher.attach(lanes, this.#host);
+    dispatcher.pump();
   }
 
   call(request: ExecRequest): Promise<unknown> {
     const service = this.#service;
-    const flow = this.#flow;
+    const dispatcher = this.#dispatcher;
     if (this.#closing !== undefined) return Promise.reject(new SupervisorClosedError(service));
     const { handler, args } = request;
     if (typeof handler !== 'string' || handler === '') {
@@ -125,35 +117,42 @@ class Executor implements PoolExecutor, HostEvents {
       return Promise.reject(new NotCloneableError(service, message));
     }
     if (request.signal?.aborted === true) return Promise.reject(new AbortedError(service));
-    if (this.#host.current() === undefined) return Promise.reject(flow.loadError());
-    const now = flow.queue.size === 0 && flow.canDispatch();
-    // A call that will wait (in our queue, or handed to piscina ahead of a free thread) needs room.
-    if (!(now && flow.hasThreadSlot()) && flow.waiting >= this.#maxQueue) {
-      return Promise.reject(new BulkheadFullError(service, this.#maxQueue));
+    if (this.#host.current() === undefined) return Promise.reject(dispatcher.loadError());
+    const now = dispatcher.queue.size === 0 && dispatcher.canSend();
+    // A call that will wait (in our queue, or in a thread's inbox behind busy calls) needs room.
+    if (this.#maxQueue !== Number.POSITIVE_INFINITY) {
+      const queued = dispatcher.queue.size;
+      const waits = this.#lanes.idleCapacity() <= queued;
+      if (waits && queued + this.#lanes.prefetched() >= this.#maxQueue) {
+        return Promise.reject(new BulkheadFullError(service, this.#maxQueue));
+      }
     }
-    const call = new PoolCall(flow, request);
-    flow.admit(call, now);
+    const call = new PoolCall(dispatcher, request);
+    dispatcher.admit(call, now);
     return call.promise;
   }
 
   metrics(): PoolMetrics {
     const host = this.#host;
-    const flow = this.#flow;
+    const dispatcher = this.#dispatcher;
+    const { running, waiting } = this.#lanes.load();
     return {
       threads: host.threadCount,
-      queued: flow.queue.size + flow.dispatched,
-      running: flow.running,
-      utilization: this.#engine.utilization(flow.running),
+      retiring: this.#lanes.retiring,
+      queued: dispatcher.queue.size + waiting,
+      running,
+      utilization: this.#lanes.utilization(),
       restarts: host.restarts,
       crashes: host.crashes,
       terminations: host.terminations,
+      retirements: this.#lanes.retirements,
       broken: host.stuckThreads > 0,
     };
   }
 
   health(): { readonly healthy: boolean; readonly message: string } {
     const host = this.#host;
-    if (this.#flow.closed) return { healthy: false, message: 'worker pool is closed' };
+    if (this.#dispatcher.closed) return { healthy: false, message: 'worker pool is closed' };
     if (host.stuckThreads > 0) {
       const message = `worker pool is broken: ${host.stuckThreads} thread(s) did not stop after terminate()`;
       return { healthy: false, message };
@@ -171,7 +170,7 @@ class Executor implements PoolExecutor, HostEvents {
   close(options: { readonly drain: boolean; readonly timeoutMs: number }): Promise<void> {
     if (this.#closing !== undefined) {
       // A second, harder close (the supervisor's "drain, then force") ends the drain now.
-      if (!options.drain) this.#flow.onDrained?.();
+      if (!options.drain) this.#dispatcher.onDrained?.();
       return this.#closing;
     }
     this.#closing = this.#close(options.drain, options.timeoutMs);
@@ -181,11 +180,11 @@ class Executor implements PoolExecutor, HostEvents {
   // ---------------------------------------------------------------- threads (HostEvents)
 
   threadsChanged(): void {
-    if (!this.#flow.closed) this.#flow.pump();
+    if (!this.#dispatcher.closed) this.#dispatcher.pump();
   }
 
   threadExited(thread: ThreadState): void {
-    this.#engine.threadExited(thread);
+    this.#lanes.threadExited(thread);
   }
 
   loaded(handlers: readonly string[]): void {
@@ -194,30 +193,30 @@ class Executor implements PoolExecutor, HostEvents {
 
   loadFailed(error: unknown): void {
     // Nothing can run until the backoff ends: waiting calls fail now rather than time out later.
-    this.#flow.failQueued(() => this.#flow.loadError(error));
+    this.#dispatcher.failQueued(() => this.#dispatcher.loadError(error));
   }
 
   // ---------------------------------------------------------------- close
 
   async #close(drain: boolean, timeoutMs: number): Promise<void> {
-    const flow = this.#flow;
+    const dispatcher = this.#dispatcher;
     const closed = (): SupervisorClosedError => new SupervisorClosedError(this.#service);
-    if (drain && timeoutMs > 0 && (flow.queue.size > 0 || flow.slots.used > 0)) {
-      flow.draining = true;
+    if (drain && timeoutMs > 0 && (dispatcher.queue.size > 0 || dispatcher.slots.used > 0)) {
+      dispatcher.draining = true;
       this.#host.freezeThreadCount();
       await this.#bounded(
         new Promise<void>((resolve) => {
-          flow.onDrained = resolve;
-          flow.pump();
+          dispatcher.onDrained = resolve;
+          dispatcher.pump();
         }),
         timeoutMs,
       );
-      flow.onDrained = undefined;
+      dispatcher.onDrained = undefined;
     }
-    flow.closed = true;
-    flow.failQueued(closed);
-    flow.failHandedOver(closed);
-    this.#engine.close();
+    dispatcher.closed = true;
+    dispatcher.failQueued(closed);
+    dispatcher.failSent(closed);
+    this.#lanes.close();
     await this.#bounded(this.#host.stop('close'), TERMINATE_GRACE_MS);
     if (this.#host.threadCount > 0) {
       const threads = this.#host.threadCount;
@@ -225,7 +224,6 @@ class Executor implements PoolExecutor, HostEvents {
     }
     this.#deadlines.takeAll();
     this.#scheduler.clear();
-    this.#cancels.close();
   }
 
   /** `p`, or nothing after `ms` (clock time), whichever comes first. */

@@ -2,8 +2,8 @@
  * Turns "the thread running this call is gone" into the one typed error the caller gets. piscina
  * rejects a dead thread's tasks with what it saw: the thread's uncaught error (out-of-memory has
  * code ERR_WORKER_OUT_OF_MEMORY), "worker exited with code: N", or "Terminating worker thread"
- * when the pool was destroyed. What we know about the thread (we terminated it because another
- * call timed out; its generation was stopped) comes first.
+ * when the pool was destroyed. What we know about the thread (we terminated it because a call's
+ * handler hung its event loop; its generation was stopped) comes first.
  */
 import { SupervisorClosedError, WorkerCrashedError, WorkerLoadError, WorkerOomError } from '../errors.ts';
 import type { Generation, ThreadState } from './threads.ts';
@@ -17,6 +17,8 @@ export interface LossContext {
   readonly generation: Generation | undefined;
   /** The module's load error, when its generation was stopped because of it. */
   readonly loadError: unknown;
+  /** The overdue call whose stuck event loop made us terminate the thread, if that is why. */
+  readonly culprit: { readonly handler: string; readonly error: unknown } | undefined;
 }
 
 /** The error for a call that was running on a thread that is gone. */
@@ -29,12 +31,18 @@ export function lostCallError(error: unknown, ctx: LossContext): Error {
       cause: ctx.loadError,
     });
   }
-  if (thread?.killedFor === 'timeout') {
-    return new WorkerCrashedError(
-      service,
-      `worker thread of "${service}" was terminated because another call on it timed out`,
-      { cause: error },
-    );
+  if (thread?.terminatedFor !== undefined) {
+    // Collateral damage: this call did nothing wrong, and the fault was counted once, on the call
+    // that hung the thread (or on nobody: a thread retired because its loop stopped turning).
+    const culprit = ctx.culprit;
+    const why =
+      culprit === undefined
+        ? 'its event loop stopped turning'
+        : `call "${culprit.handler}" stopped its event loop past its deadline`;
+    return new WorkerCrashedError(service, `worker thread of "${service}" was terminated: ${why}`, {
+      collateral: true,
+      cause: culprit?.error ?? error,
+    });
   }
   const dying = thread?.error ?? error;
   const code = (dying as { code?: unknown } | null)?.code;

@@ -1,0 +1,342 @@
+/**
+ * The dispatcher owns a pool's calls once admitted: the wait queue, sending to a lane as room
+ * frees up, a call's timers (queue wait; run timeout from when its handler starts; abort grace),
+ * aborts, and the one settlement its outcome maps to.
+ *
+ * One call's fault never settles another. A timeout or an abort settles its own caller at once,
+ * aborts the signal in the worker, and leaves the call "overdue" on its thread for the abort
+ * grace; a handler that honours the signal frees the slot, one that ignores it gets the thread
+ * retired (lanes.ts). A call keeps its slot until its thread is done with it or gone, so an
+ * abandoned call never lets more calls in than the threads can take.
+ */
+import {
+  AbortedError,
+  CallTimeoutError,
+  NotCloneableError,
+  QueueTimeoutError,
+  SupervisorClosedError,
+  UnknownHandlerError,
+  WorkerLoadError,
+} from '../errors.ts';
+import { isDataCloneError } from '../serialization/cloneable.ts';
+import { deserializeError, type SerializedThrown } from '../serialization/errors.ts';
+import type { Clock } from '../time/clock.ts';
+import type { DeadlineList, Deadlines } from '../time/deadlines.ts';
+import { type CallOwner, type PoolCall, QueueWait, type SlotTable, WaitQueue } from './call.ts';
+import type { PoolHost } from './host.ts';
+import type { LaneSink, Lanes } from './lanes.ts';
+import { lostCallError } from './loss.ts';
+import { Outcome } from './protocol.ts';
+
+/** A call whose thread died before starting it goes back to the queue at most this often. */
+const MAX_REQUEUES = 2;
+
+export interface DispatcherConfig {
+  readonly service: string;
+  readonly clock: Clock;
+  readonly slots: SlotTable;
+  readonly deadlines: Deadlines;
+  readonly queueTimeoutMs: number;
+  readonly abortGraceMs: number;
+}
+
+export class Dispatcher implements CallOwner, LaneSink {
+  readonly queue = new WaitQueue();
+  readonly slots: SlotTable;
+  /** Only threads already up take calls (no thread is started while the pool drains). */
+  draining = false;
+  closed = false;
+  /** Called when nothing is queued or held by a thread any more while draining. */
+  onDrained: (() => void) | undefined;
+  readonly #c: DispatcherConfig;
+  readonly #queueDeadlines: DeadlineList | undefined;
+  readonly #grace: DeadlineList;
+  #lanes!: Lanes;
+  #host!: PoolHost;
+
+  constructor(config: DispatcherConfig) {
+    this.#c = config;
+    this.slots = config.slots;
+    this.#queueDeadlines =
+      config.queueTimeoutMs > 0 ? config.deadlines.list(config.queueTimeoutMs) : undefined;
+    this.#grace = config.deadlines.list(config.abortGraceMs);
+  }
+
+  attach(lanes: Lanes, host: PoolHost): void {
+    this.#lanes = lanes;
+    this.#host = host;
+  }
+
+  /** Could a call be sent to a thread right now? */
+  canSend(): boolean {
+    return this.slots.used < this.slots.capacity && this.#lanes.pick() !== undefined;
+  }
+
+  /** Starts an admitted call: to a thread at once when `now`, else into the queue. */
+  admit(call: PoolCall, now: boolean): void {
+    if (call.signal !== undefined) {
+      call.onAbort = () => this.#abort(call);
+      call.signal.addEventListener('abort', call.onAbort, { once: true });
+    }
+    if (this.#queueDeadlines !== undefined) {
+      call.queueWait = new QueueWait(call);
+      this.#queueDeadlines.add(call.queueWait);
+    }
+    if (now) this.#send(call);
+    else {
+      this.queue.push(call);
+      this.pump();
+    }
+  }
+
+  /** Fails every queued call with `error()` (load failure, close). */
+  failQueued(error: () => unknown): void {
+    for (let call = this.queue.shift(); call !== null; call = this.queue.shift()) {
+      this.#clearTimers(call);
+      call.phase = 'done';
+      call.fail(error());
+    }
+  }
+
+  /** Settles every call a thread has with `error()`; their slots free up as the threads let go. */
+  failSent(error: () => unknown): void {
+    for (const call of this.slots.calls) if (call !== undefined) this.#settleSent(call, error());
+  }
+
+  pump(): void {
+    const lanes = this.#lanes;
+    while (this.queue.head !== null) {
+      const lane = this.slots.used < this.slots.capacity ? lanes.pick() : undefined;
+      if (lane === undefined) break;
+      this.#send(this.queue.shift()!, lane);
+    }
+    if (this.closed) return;
+    const gen = this.draining ? undefined : this.#host.current();
+    if (gen !== undefined) lanes.grow(gen, this.queue.size);
+    if (this.draining && this.queue.size === 0 && this.slots.used === 0) this.onDrained?.();
+  }
+
+  /** The error for calls that can't run because the module failed to load. */
+  loadError(cause: unknown = this.#host.loadError): WorkerLoadError {
+    const host = this.#host;
+    const service = this.#c.service;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const wait = Math.max(0, host.retryAt - this.#c.clock.now());
+    const attempt = host.loadFailures > 0 ? ` (attempt ${host.loadFailures}; next in ${wait} ms)` : '';
+    return new WorkerLoadError(service, `worker module of "${service}" failed to load: ${why}${attempt}`, {
+      cause,
+    });
+  }
+
+  #send(call: PoolCall, lane = this.#lanes.pick()): void {
+    if (lane === undefined) throw new Error('breakwater: send without a lane with room');
+    this.slots.take(call);
+    call.phase = 'sent';
+    // Its run timeout counts from now; if the thread makes it wait in its inbox, a `began`
+    // notice restarts it when the handler really starts.
+    if (call.timeoutMs > 0) this.#c.deadlines.list(call.timeoutMs).add(call);
+    this.#lanes.send(call, lane);
+  }
+
+  // ---------------------------------------------------------------- lane reports (LaneSink)
+
+  began(call: PoolCall): void {
+    call.began = true;
+    call.awaitingBegan = false;
+    if (call.settled || call.timeoutMs <= 0) return;
+    if (call.dlList !== null) call.dlList.remove(call);
+    this.#c.deadlines.list(call.timeoutMs).add(call);
+  }
+
+  expireNow(call: PoolCall): void {
+    call.awaitingBegan = false;
+    this.#settleSent(call, new CallTimeoutError(this.#c.service, call.timeoutMs));
+  }
+
+  outcome(call: PoolCall, kind: Outcome, value: unknown): void {
+    this.#finish(call);
+    const service = this.#c.service;
+    switch (kind) {
+      case Outcome.Value:
+        call.fulfil(value);
+        break;
+      case Outcome.Threw:
+        call.fail(deserializeError(value as SerializedThrown));
+        break;
+      case Outcome.UnknownHandler:
+        call.fail(new UnknownHandlerError(service, call.handler));
+        break;
+      case Outcome.LoadFailed: {
+        const error = deserializeError(value as SerializedThrown);
+        // The runtime's own notice travels on another port and may come later.
+        this.#host.loadFailedIn(call.lane?.gen, error);
+        call.fail(this.loadError(error));
+        break;
+      }
+      case Outcome.NotCloneable:
+        call.fail(new NotCloneableError(service, String(value), { direction: 'result' }));
+        break;
+      case Outcome.Skipped:
+        break; // withdrawn: its caller already has its answer
+    }
+  }
+
+  lost(call: PoolCall, error: unknown, culprit: PoolCall | undefined): void {
+    const started = this.slots.hasStarted(call);
+    const lane = call.lane;
+    this.#finish(call);
+    const service = this.#c.service;
+    if (call.settled) {
+      // Nothing to report: the caller already has its answer (timeout, abort, close).
+    } else if (isDataCloneError(error)) {
+      const why = `arguments of "${call.handler}" can't be sent to a worker: ${String(error)}`;
+      call.fail(new NotCloneableError(service, why));
+    } else if (
+      !started &&
+      !this.closed &&
+      lane?.gen.stopReason === undefined &&
+      call.requeues < MAX_REQUEUES
+    ) {
+      // It never ran: nothing to blame it for and nothing to repeat. Back to the front.
+      call.requeues++;
+      call.lane = undefined;
+      call.began = false;
+      call.phase = 'queued';
+      this.queue.unshift(call);
+    } else {
+      this.#clearTimers(call);
+      const c = culprit === undefined ? undefined : { handler: culprit.handler, error: culprit.error };
+      call.fail(
+        lostCallError(error, {
+          service,
+          thread: lane?.thread,
+          generation: lane?.gen,
+          loadError: this.#host.loadError,
+          culprit: c,
+        }),
+      );
+    }
+  }
+
+  reroute(call: PoolCall): void {
+    const next = call.detach();
+    this.#clearTimers(call);
+    if (this.#lanes.cancel(call, true)) this.#finish(call);
+    if (next.signal !== undefined) {
+      next.onAbort = () => this.#abort(next);
+      next.signal.addEventListener('abort', next.onAbort, { once: true });
+    }
+    if (this.#queueDeadlines !== undefined) {
+      next.queueWait = new QueueWait(next);
+      this.#queueDeadlines.add(next.queueWait);
+    }
+    this.queue.unshift(next);
+  }
+
+  capacityChanged(): void {
+    this.pump();
+  }
+
+  /** The thread is done with the call (or gone): its slot is free. */
+  #finish(call: PoolCall): void {
+    if (call.phase !== 'sent') return;
+    if (call.dlList !== null) call.dlList.remove(call);
+    if (call.overdue && call.lane !== undefined) call.lane.overdue--;
+    call.overdue = false;
+    this.#lanes.letGo(call);
+    this.slots.release(call);
+    call.phase = 'done';
+    const lane = call.lane;
+    if (lane !== undefined && lane.state === 'retiring') this.#lanes.finishRetiring(lane);
+  }
+
+  /** Settles a call taken back before its thread began it; the thread lets go of it at once. */
+  #withdrawn(call: PoolCall, error: unknown): void {
+    this.#clearTimers(call);
+    call.fail(error);
+    if (this.#lanes.cancel(call, true)) {
+      this.#finish(call);
+      this.pump();
+    }
+  }
+
+  #clearTimers(call: PoolCall): void {
+    if (call.dlList !== null) call.dlList.remove(call);
+    const wait = call.queueWait;
+    if (wait !== undefined && wait.dlList !== null) wait.dlList.remove(wait);
+  }
+
+  // ---------------------------------------------------------------- timers and aborts (CallOwner)
+
+  expired(call: PoolCall): void {
+    if (call.phase !== 'sent') return;
+    if (call.overdue) {
+      // The handler ignored its abort for the whole grace: its thread takes no more calls.
+      const lane = call.lane;
+      if (lane !== undefined) this.#lanes.retire(lane);
+      return;
+    }
+    // Still in its thread's inbox (or began late and the notice is on its way): its run time
+    // has not begun; the `began` notice arms it. (If the notice can't come because the thread is
+    // stuck, the watchdog times the call out: lanes.ts.)
+    if (!call.began && !this.slots.startedOnArrival(call)) {
+      if (this.slots.hasStarted(call)) call.awaitingBegan = true;
+      return;
+    }
+    this.#settleSent(call, new CallTimeoutError(this.#c.service, call.timeoutMs));
+  }
+
+  queueExpired(call: PoolCall): void {
+    if (call.settled) return;
+    const error = (): QueueTimeoutError => new QueueTimeoutError(this.#c.service, this.#c.queueTimeoutMs);
+    if (call.phase === 'queued') {
+      this.queue.remove(call);
+      this.#clearTimers(call);
+      call.phase = 'done';
+      call.fail(error());
+    } else if (call.phase === 'sent' && this.slots.withdraw(call)) {
+      // Waited in the inbox past its queue time: it will never run.
+      this.#withdrawn(call, error());
+    }
+  }
+
+  shutdown(call: PoolCall): void {
+    call.fail(new SupervisorClosedError(this.#c.service));
+  }
+
+  #abort(call: PoolCall): void {
+    if (call.settled) return;
+    if (call.phase === 'queued') {
+      this.queue.remove(call);
+      this.#clearTimers(call);
+      call.phase = 'done';
+      call.fail(new AbortedError(this.#c.service));
+      return;
+    }
+    this.#settleSent(call, new AbortedError(this.#c.service));
+  }
+
+  /**
+   * Settles a call a thread has (timeout, abort, close) without touching any other call: withdrawn
+   * if it has not begun, otherwise its signal is aborted in the worker and it is overdue for the
+   * abort grace. A thread whose event loop is stuck is terminated now.
+   */
+  #settleSent(call: PoolCall, error: unknown): void {
+    if (call.settled || call.phase !== 'sent') return;
+    this.#clearTimers(call);
+    if (this.slots.withdraw(call)) {
+      this.#withdrawn(call, error);
+      return;
+    }
+    call.error = error;
+    call.fail(error);
+    const lane = call.lane;
+    if (lane === undefined) return;
+    call.overdue = true;
+    lane.overdue++;
+    this.#lanes.cancel(call, false);
+    this.#grace.add(call);
+    if (lane.stuck) this.#lanes.terminateStuck(lane, call);
+    else if (lane.state === 'retiring') this.#lanes.finishRetiring(lane);
+  }
+}
