@@ -3,10 +3,11 @@
  * mode. Calls sent to a lane in one turn leave as one message; results come back gathered per
  * turn. The two modes are two batch policies behind the same lanes:
  *
- * - adaptive (the default): a batch leaves at the end of the current microtask checkpoint, so one
- *   call in flight pays no extra turn, and a lane holds `concurrentTasksPerWorker` calls plus a
- *   prefetch sized from how fast the thread has been finishing calls (about 2 ms of work), so
- *   fast handlers get batching's throughput and slow ones don't wait behind each other in an inbox;
+ * - adaptive (the default): a call its thread can begin at once leaves at the end of the current
+ *   microtask checkpoint, so one call in flight pays no extra turn; a lane holds
+ *   `concurrentTasksPerWorker` calls plus a prefetch sized from how fast the thread has been
+ *   finishing calls (about 5 ms of work, at most 512 calls), which leave at the end of the turn,
+ *   so fast handlers get batching's throughput and slow ones don't wait behind each other;
  * - batched (`batching: true`): a batch leaves once the turn ends (setImmediate), up to `maxBatch`
  *   calls per message, and the thread starts calls as they arrive.
  *
@@ -32,9 +33,9 @@ import { type Generation, STUCK_AFTER_MS, type ThreadState } from './threads.ts'
 const kLane: symbol = Piscina.queueOptionsSymbol;
 
 /** Prefetch beyond `concurrentTasksPerWorker`: at most this many calls wait in one inbox. */
-export const MAX_PREFETCH = 256;
+export const MAX_PREFETCH = 512;
 /** The prefetch covers about this much of the thread's work (ms). */
-const PREFETCH_WINDOW_MS = 2;
+const PREFETCH_WINDOW_MS = 5;
 
 export type BatchPolicy =
   | { readonly kind: 'adaptive'; readonly concurrency: number }
@@ -109,7 +110,8 @@ export class Lanes {
   readonly #maxBatch: number;
   readonly all: Lane[] = [];
   #host!: PoolHost;
-  #flushScheduled = false;
+  #flushSoon = false;
+  #flushLater = false;
   #busy = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #sweep: ScheduledTask | undefined;
@@ -216,10 +218,17 @@ export class Lanes {
     lane.uses++;
     call.lane = lane;
     lane.pending.push(call);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      if (this.#c.policy.kind === 'batched') setImmediate(this.#flush);
-      else queueMicrotask(this.#flush);
+    // A call its thread can begin at once leaves at the end of this microtask checkpoint; one that
+    // will wait in the inbox anyway (and every call in batching mode) waits for the end of the
+    // turn, so the calls issued as this turn's results settle travel together.
+    if (this.#c.policy.kind === 'batched' || lane.inFlight > this.#limit) {
+      if (!this.#flushLater) {
+        this.#flushLater = true;
+        setImmediate(this.#flush);
+      }
+    } else if (!this.#flushSoon) {
+      this.#flushSoon = true;
+      queueMicrotask(this.#flush);
     }
   }
 
@@ -450,7 +459,8 @@ export class Lanes {
   }
 
   readonly #flush = (): void => {
-    this.#flushScheduled = false;
+    this.#flushSoon = false;
+    this.#flushLater = false;
     for (const lane of this.all) {
       if (lane.pending.length === 0) continue;
       const calls = lane.pending;
