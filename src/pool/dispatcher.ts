@@ -74,14 +74,7 @@ export class Dispatcher implements CallOwner, LaneSink {
 
   /** Starts an admitted call: to a thread at once when `now`, else into the queue. */
   admit(call: PoolCall, now: boolean): void {
-    if (call.signal !== undefined) {
-      call.onAbort = () => this.#abort(call);
-      call.signal.addEventListener('abort', call.onAbort, { once: true });
-    }
-    if (this.#queueDeadlines !== undefined) {
-      call.queueWait = new QueueWait(call);
-      this.#queueDeadlines.add(call.queueWait);
-    }
+    this.#watch(call);
     if (now) this.#send(call);
     else {
       this.queue.push(call);
@@ -222,15 +215,20 @@ export class Dispatcher implements CallOwner, LaneSink {
     const next = call.detach();
     this.#clearTimers(call);
     if (this.#lanes.cancel(call, true)) this.#finish(call);
-    if (next.signal !== undefined) {
-      next.onAbort = () => this.#abort(next);
-      next.signal.addEventListener('abort', next.onAbort, { once: true });
+    this.#watch(next);
+    this.queue.unshift(next);
+  }
+
+  /** Listens for the caller's abort and starts the queue timeout of a call entering the pool. */
+  #watch(call: PoolCall): void {
+    if (call.signal !== undefined) {
+      call.onAbort = () => this.#abort(call);
+      call.signal.addEventListener('abort', call.onAbort, { once: true });
     }
     if (this.#queueDeadlines !== undefined) {
-      next.queueWait = new QueueWait(next);
-      this.#queueDeadlines.add(next.queueWait);
+      call.queueWait = new QueueWait(call);
+      this.#queueDeadlines.add(call.queueWait);
     }
-    this.queue.unshift(next);
   }
 
   capacityChanged(): void {

@@ -15,83 +15,21 @@
  * still turns, and a lane can be retired (no new calls; terminated once it holds only overdue
  * calls) or terminated at once when it is stuck with an overdue call.
  */
-import {
-  MessageChannel,
-  type MessagePort,
-  receiveMessageOnPort,
-  type TransferListItem,
-} from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { isDataCloneError } from '../serialization/cloneable.ts';
 import type { Clock } from '../time/clock.ts';
-import type { ScheduledTask, Scheduler } from '../time/scheduler.ts';
+import type { Scheduler } from '../time/scheduler.ts';
 import type { PoolCall, SlotTable } from './call.ts';
+import { Capacity } from './capacity.ts';
 import type { Balancer, PoolHost } from './host.ts';
-import { Began, HEARTBEAT_MS, LaneOp, type LaneReply, type LaneTask, type Outcome } from './protocol.ts';
-import { type Generation, STUCK_AFTER_MS, type ThreadState } from './threads.ts';
+import { type BatchPolicy, Lane, type LaneSink, MAX_PREFETCH } from './lane.ts';
+import { Began, LaneOp, type LaneReply, type LaneTask, type Outcome } from './protocol.ts';
+import type { Generation, ThreadState } from './threads.ts';
+import { ThreadWatch } from './watchdog.ts';
+
+export { type BatchPolicy, Lane, type LaneSink, type LaneState, MAX_PREFETCH } from './lane.ts';
 
 const kLane: symbol = Piscina.queueOptionsSymbol;
-
-/** Prefetch beyond `concurrentTasksPerWorker`: at most this many calls wait in one inbox. */
-export const MAX_PREFETCH = 512;
-/** The prefetch covers about this much of the thread's work (ms). */
-const PREFETCH_WINDOW_MS = 5;
-
-export type BatchPolicy =
-  | { readonly kind: 'adaptive'; readonly concurrency: number }
-  | { readonly kind: 'batched'; readonly maxBatch: number };
-
-/** What the dispatcher hears from the lanes. */
-export interface LaneSink {
-  outcome(call: PoolCall, kind: Outcome, value: unknown): void;
-  /** The worker began a call that waited in its inbox: its run timeout starts now. */
-  began(call: PoolCall): void;
-  /** The call's thread is gone (or the call could not be sent). */
-  lost(call: PoolCall, error: unknown, culprit: PoolCall | undefined): void;
-  /** A call past its run timeout whose `began` notice can't arrive (its thread is stuck). */
-  expireNow(call: PoolCall): void;
-  /** The call's thread retired before beginning it (it has been withdrawn): run it elsewhere. */
-  reroute(call: PoolCall): void;
-  /** Room for more calls (a lane opened, results came back, a lane went away). */
-  capacityChanged(): void;
-}
-
-export type LaneState = 'opening' | 'open' | 'retiring' | 'closed';
-
-export class Lane {
-  readonly port: MessagePort;
-  readonly gen: Generation;
-  readonly beat: Int32Array;
-  thread: ThreadState | undefined;
-  state: LaneState = 'opening';
-  /** Calls holding a slot on this lane (sent, not let go). */
-  inFlight = 0;
-  /** Of those, calls withdrawn before they began (the thread is letting go of them). */
-  withdrawn = 0;
-  /** Of those, calls settled past their deadline or aborted while running (in their grace). */
-  overdue = 0;
-  /** Calls of this turn not sent yet. */
-  pending: PoolCall[] = [];
-  /** Calls sent since the last idle sweep. */
-  uses = 0;
-  /** Calls beyond the thread's concurrency it may hold (adaptive policy). */
-  prefetch = 1;
-  /** Average ms per finished call while busy (adaptive policy). */
-  msPerCall = 0;
-  busySince = 0;
-  lastBeat = 0;
-  lastBeatAt = 0;
-  /** Its heartbeat stopped while it had calls. */
-  stuck = false;
-  /** The overdue call it was terminated for, named in the errors of the calls lost with it. */
-  culprit: PoolCall | undefined;
-
-  constructor(port: MessagePort, gen: Generation, heartbeat: SharedArrayBuffer) {
-    this.port = port;
-    this.gen = gen;
-    this.beat = new Int32Array(heartbeat);
-  }
-}
 
 export interface LanesConfig {
   readonly sink: LaneSink;
@@ -113,8 +51,9 @@ export class Lanes {
   #flushSoon = false;
   #flushLater = false;
   #busy = 0;
-  #watchdog: ReturnType<typeof setInterval> | undefined;
-  #sweep: ScheduledTask | undefined;
+  readonly #watch: ThreadWatch;
+  /** What the lanes hold (admission, metrics, the idle sweep). */
+  readonly capacity: Capacity;
   retirements = 0;
 
   constructor(config: LanesConfig) {
@@ -122,6 +61,16 @@ export class Lanes {
     const p = config.policy;
     this.#limit = p.kind === 'batched' ? 2 * p.maxBatch : p.concurrency;
     this.#maxBatch = p.kind === 'batched' ? p.maxBatch : MAX_PREFETCH;
+    this.capacity = new Capacity(this.all, this.#limit, config.maxThreads, p.kind === 'batched');
+    this.#watch = new ThreadWatch({
+      lanes: this,
+      slots: config.slots,
+      sink: config.sink,
+      minThreads: config.minThreads,
+      idleTimeoutMs: config.idleTimeoutMs,
+      clock: config.clock,
+      scheduler: config.scheduler,
+    });
   }
 
   /** Slots the pool needs: every accepting lane full, and as many again held by retiring ones. */
@@ -149,19 +98,6 @@ export class Lanes {
     }
     return null;
   };
-
-  /** Lanes that take (or will take) calls. */
-  get accepting(): number {
-    let n = 0;
-    for (const lane of this.all) if (lane.state === 'opening' || lane.state === 'open') n++;
-    return n;
-  }
-
-  get retiring(): number {
-    let n = 0;
-    for (const lane of this.all) if (lane.state === 'retiring') n++;
-    return n;
-  }
 
   /**
    * The lane for the next call: the least busy open lane below its concurrency; failing that, while
@@ -213,7 +149,7 @@ export class Lanes {
       lane.port.ref();
       lane.thread?.worker?.ref();
       lane.busySince = performance.now();
-      if (this.#busy++ === 0) this.#startWatchdog();
+      if (this.#busy++ === 0) this.#watch.start();
     }
     lane.uses++;
     call.lane = lane;
@@ -240,8 +176,8 @@ export class Lanes {
     if (--lane.inFlight === 0) {
       if (lane.state !== 'closed') lane.port.unref();
       lane.thread?.worker?.unref();
-      if (--this.#busy === 0) this.#stopWatchdog();
-      if (lane.state === 'open') this.#armSweep();
+      if (--this.#busy === 0) this.#watch.stop();
+      if (lane.state === 'open') this.#watch.armSweep();
     }
   }
 
@@ -264,46 +200,6 @@ export class Lanes {
     }
     lane.port.postMessage({ t: LaneOp.Cancel, s: call.slot });
     return false;
-  }
-
-  /** Calls sent beyond the threads' concurrency (waiting in an inbox), for the bulkhead. */
-  prefetched(): number {
-    let n = 0;
-    for (const lane of this.all) {
-      const held = lane.inFlight - lane.withdrawn;
-      if (held > this.#limit) n += held - this.#limit;
-    }
-    return n;
-  }
-
-  /**
-   * Calls the threads hold: `running` within each thread's concurrency (in transit or begun,
-   * overdue ones included), `waiting` beyond it, in an inbox.
-   */
-  load(): { running: number; waiting: number } {
-    let running = 0;
-    let waiting = 0;
-    for (const lane of this.all) {
-      const held = lane.inFlight - lane.withdrawn;
-      running += Math.min(held, this.#limit);
-      waiting += Math.max(0, held - this.#limit);
-    }
-    return { running, waiting };
-  }
-
-  /**
-   * Calls that could begin without waiting behind busy ones: free concurrency on open lanes, and
-   * that of lanes starting or yet to start within threads.max.
-   */
-  idleCapacity(): number {
-    let free = 0;
-    let accepting = 0;
-    for (const lane of this.all) {
-      if (lane.state === 'opening') free += this.#limit;
-      else if (lane.state === 'open' && lane.inFlight < this.#limit) free += this.#limit - lane.inFlight;
-      if (lane.state === 'opening' || lane.state === 'open') accepting++;
-    }
-    return free + Math.max(0, this.#c.maxThreads - accepting) * this.#limit;
   }
 
   /**
@@ -352,9 +248,7 @@ export class Lanes {
   }
 
   close(): void {
-    this.#stopWatchdog();
-    if (this.#sweep !== undefined) this.#c.scheduler.cancel(this.#sweep);
-    this.#sweep = undefined;
+    this.#watch.close();
     for (const lane of [...this.all]) {
       lane.state = 'closed';
       lane.port.close();
@@ -362,19 +256,14 @@ export class Lanes {
     this.all.length = 0;
   }
 
-  /**
-   * Fraction of the pool's capacity in use, 0..1: of threads.max x concurrentTasksPerWorker calls
-   * running at once (batching mode: of threads.max threads with calls).
-   */
-  utilization(): number {
-    const batched = this.#c.policy.kind === 'batched';
-    let busy = 0;
-    for (const lane of this.all) {
-      if (lane.state !== 'open' && lane.state !== 'retiring') continue;
-      const held = lane.inFlight - lane.withdrawn;
-      busy += batched ? (held > 0 ? 1 : 0) : Math.min(this.#limit, held);
-    }
-    return Math.min(1, busy / (this.#c.maxThreads * (batched ? 1 : this.#limit)));
+  /** Stops an idle lane's thread (the idle sweep: above threads.min, sent nothing for a while). */
+  closeIdle(lane: Lane): void {
+    lane.state = 'closed';
+    const i = this.all.indexOf(lane);
+    if (i >= 0) this.all.splice(i, 1);
+    lane.port.postMessage({ t: LaneOp.Close });
+    lane.port.close();
+    if (lane.thread !== undefined) this.#host.terminate(lane.thread, 'idle');
   }
 
   // ---------------------------------------------------------------- internals
@@ -403,7 +292,7 @@ export class Lanes {
       if (lane.state === 'opening') lane.state = 'open';
       if (lane.inFlight === 0) lane.port.unref();
       lane.lastBeatAt = performance.now();
-      this.#armSweep();
+      this.#watch.armSweep();
       this.#c.sink.capacityChanged();
       return;
     }
@@ -420,18 +309,8 @@ export class Lanes {
         sink.outcome(call, kind, reply[i + 2]);
       }
     }
-    if (finished > 0 && this.#c.policy.kind === 'adaptive') this.#measure(lane, finished);
+    if (finished > 0 && this.#c.policy.kind === 'adaptive') lane.measure(finished);
     sink.capacityChanged();
-  }
-
-  /** Sizes the lane's prefetch from how fast its thread finishes calls while busy. */
-  #measure(lane: Lane, finished: number): void {
-    const now = performance.now();
-    const per = (now - lane.busySince) / finished;
-    lane.busySince = now;
-    lane.msPerCall = lane.msPerCall === 0 ? per : 0.8 * lane.msPerCall + 0.2 * per;
-    const want = Math.floor(PREFETCH_WINDOW_MS / Math.max(lane.msPerCall, 1e-6));
-    lane.prefetch = Math.min(MAX_PREFETCH, want);
   }
 
   /** The lane's thread died: results it sent before dying still count; the rest are lost. */
@@ -453,7 +332,7 @@ export class Lanes {
     if (wasBusy && lane.inFlight > 0) {
       // Calls the dispatcher kept (none should be left): the lane no longer counts as busy.
       lane.inFlight = 0;
-      if (--this.#busy === 0) this.#stopWatchdog();
+      if (--this.#busy === 0) this.#watch.stop();
     }
     this.#c.sink.capacityChanged();
   }
@@ -461,108 +340,7 @@ export class Lanes {
   readonly #flush = (): void => {
     this.#flushSoon = false;
     this.#flushLater = false;
-    for (const lane of this.all) {
-      if (lane.pending.length === 0) continue;
-      const calls = lane.pending;
-      lane.pending = [];
-      for (let from = 0; from < calls.length; from += this.#maxBatch) {
-        this.#send(
-          lane,
-          from === 0 && calls.length <= this.#maxBatch ? calls : calls.slice(from, from + this.#maxBatch),
-        );
-      }
-    }
-  };
-
-  #send(lane: Lane, calls: PoolCall[]): void {
-    const flat: unknown[] = [];
-    let transfer: TransferListItem[] | undefined;
-    for (const call of calls) {
-      if (call.slot < 0) continue;
-      flat.push(call.slot, call.handler, call.args);
-      if (call.transferList !== undefined) {
-        transfer ??= [];
-        transfer.push(...call.transferList);
-      }
-    }
-    if (flat.length === 0) return;
-    try {
-      const at = performance.timeOrigin + performance.now();
-      lane.port.postMessage({ t: LaneOp.Calls, c: flat, at }, transfer as never);
-    } catch (error) {
-      if (!isDataCloneError(error) || calls.length === 1) {
-        for (const call of calls) this.#c.sink.lost(call, error, undefined);
-        return;
-      }
-      // One call the cheap check let through spoils the batch: send each alone.
-      for (const call of calls) this.#send(lane, [call]);
-    }
-  }
-
-  // ---------------------------------------------------------------- heartbeat watchdog
-
-  #startWatchdog(): void {
-    if (this.#watchdog !== undefined) return;
-    this.#watchdog = setInterval(this.#watch, HEARTBEAT_MS);
-    this.#watchdog.unref();
-  }
-
-  #stopWatchdog(): void {
-    if (this.#watchdog === undefined) return;
-    clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
-  }
-
-  /** Real time: a thread's heartbeat is real time, whatever clock the pool's deadlines use. */
-  readonly #watch = (): void => {
-    const now = performance.now();
-    for (const lane of [...this.all]) {
-      if (lane.state === 'opening' || lane.state === 'closed') continue;
-      const beat = Atomics.load(lane.beat, 0);
-      if (beat !== lane.lastBeat || lane.inFlight === 0) {
-        lane.lastBeat = beat;
-        lane.lastBeatAt = now;
-        lane.stuck = false;
-        continue;
-      }
-      if (lane.stuck || now - lane.lastBeatAt < STUCK_AFTER_MS) continue;
-      lane.stuck = true;
-      let overdue: PoolCall | undefined;
-      for (const call of this.#c.slots.calls) {
-        if (call === undefined || call.lane !== lane) continue;
-        // Began late, past its deadline, its notice stuck in the thread: it is overdue now.
-        if (call.awaitingBegan) this.#c.sink.expireNow(call);
-        if (call.overdue) overdue ??= call;
-      }
-      // Stuck holding a call past its deadline: nothing on it can finish; otherwise its calls may
-      // still finish in time, but no new ones go there.
-      if (overdue !== undefined) this.terminateStuck(lane, overdue);
-      else this.retire(lane);
-    }
-  };
-
-  // ---------------------------------------------------------------- idle threads
-
-  #armSweep(): void {
-    const idle = this.#c.idleTimeoutMs;
-    if (this.#sweep !== undefined || !Number.isFinite(idle) || this.accepting <= this.#c.minThreads) return;
-    for (const lane of this.all) lane.uses = lane.inFlight;
-    this.#sweep = this.#c.scheduler.schedule(this.#c.clock.now() + idle, this.#sweepIdle);
-  }
-
-  /** Retires lanes above threads.min that were sent nothing for a whole idleTimeoutMs. */
-  readonly #sweepIdle = (): void => {
-    this.#sweep = undefined;
-    for (const lane of [...this.all]) {
-      if (this.accepting <= this.#c.minThreads) break;
-      if (lane.state !== 'open' || lane.inFlight > 0 || lane.uses > 0) continue;
-      lane.state = 'closed';
-      const i = this.all.indexOf(lane);
-      if (i >= 0) this.all.splice(i, 1);
-      lane.port.postMessage({ t: LaneOp.Close });
-      lane.port.close();
-      if (lane.thread !== undefined) this.#host.terminate(lane.thread, 'idle');
-    }
-    this.#armSweep();
+    const lost = this.#c.sink.lost.bind(this.#c.sink);
+    for (const lane of this.all) if (lane.pending.length > 0) lane.flush(this.#maxBatch, lost);
   };
 }

@@ -122,8 +122,8 @@ class Pool implements PoolExecutor, HostEvents {
     // A call that will wait (in our queue, or in a thread's inbox behind busy calls) needs room.
     if (this.#maxQueue !== Number.POSITIVE_INFINITY) {
       const queued = dispatcher.queue.size;
-      const waits = this.#lanes.idleCapacity() <= queued;
-      if (waits && queued + this.#lanes.prefetched() >= this.#maxQueue) {
+      const waits = this.#lanes.capacity.idleCapacity() <= queued;
+      if (waits && queued + this.#lanes.capacity.prefetched() >= this.#maxQueue) {
         return Promise.reject(new BulkheadFullError(service, this.#maxQueue));
       }
     }
@@ -135,13 +135,13 @@ class Pool implements PoolExecutor, HostEvents {
   metrics(): PoolMetrics {
     const host = this.#host;
     const dispatcher = this.#dispatcher;
-    const { running, waiting } = this.#lanes.load();
+    const { running, waiting } = this.#lanes.capacity.load();
     return {
       threads: host.threadCount,
-      retiring: this.#lanes.retiring,
+      retiring: this.#lanes.capacity.retiring,
       queued: dispatcher.queue.size + waiting,
       running,
-      utilization: this.#lanes.utilization(),
+      utilization: this.#lanes.capacity.utilization(),
       restarts: host.restarts,
       crashes: host.crashes,
       terminations: host.terminations,
