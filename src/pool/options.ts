@@ -33,7 +33,10 @@ export interface ResolvedPoolOptions {
   /** How long a timed-out or aborted handler may keep running before its thread retires. */
   readonly abortGraceMs: number;
   readonly resourceLimits: ResolvedResourceLimits | undefined;
-  /** `undefined`: one piscina task per call. Otherwise calls of one tick travel together. */
+  /**
+   * `undefined`: the adaptive default (batches per microtask checkpoint, `concurrentTasksPerWorker`
+   * per thread). Otherwise batches per event-loop turn of at most `maxBatch` calls.
+   */
   readonly batching: { readonly maxBatch: number } | undefined;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The contract between the supervisor and a service's worker pool. The supervisor owns admission,
  * outcome recording, fallbacks and events; the pool owns threads, its queue (bulkhead, queue
- * timeout), call timeouts that terminate workers, and crash/OOM/load accounting.
+ * timeout), call timeouts and aborts that settle only their own call (retiring a thread whose
+ * handler ignores them), and crash/OOM/load accounting.
  */
 import type { TransferListItem } from 'node:worker_threads';
 import type { Clock } from '../time/clock.ts';
@@ -22,7 +23,8 @@ export interface PoolExecutor {
   /**
    * Runs one call. Settles exactly once: with the handler's value, with the handler's own error
    * (class name, message, code, cause chain and fields rebuilt), or with one typed error:
-   * ERR_CALL_TIMEOUT, ERR_WORKER_CRASHED, ERR_WORKER_OOM, ERR_WORKER_LOAD (failures);
+   * ERR_CALL_TIMEOUT, ERR_WORKER_CRASHED, ERR_WORKER_OOM, ERR_WORKER_LOAD (failures; an
+   * ERR_WORKER_CRASHED with `collateral: true`, lost with a thread another call stuck, is not);
    * ERR_QUEUE_TIMEOUT, ERR_BULKHEAD_FULL, ERR_NOT_CLONEABLE, ERR_UNKNOWN_HANDLER, ERR_ABORTED,
    * ERR_SUPERVISOR_CLOSED (protections, never failures).
    */
