@@ -10,9 +10,8 @@
 import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import type { Recorder } from './loops.ts';
-import { type BenchCase, type CaseStats, exposedGc, type RunConfig } from './measure.ts';
+import { type BenchCase, type CaseStats, caseStats, exposedGc, type RunConfig } from './measure.ts';
 import type { Progress } from './progress.ts';
-import { opsPerSecond, summarize } from './stats.ts';
 
 /** Slices per round at most (the time budget ends a round first, unless a case is very fast). */
 const MAX_SLICES = 1_000_000;
@@ -54,22 +53,5 @@ export async function measureInterleaved(
     for (let i = 0; i < cases.length; i++) rounds[i]!.push((spentMs[i]! * 1e6) / (k * slice[i]!));
     progress.step(title, r + 2, cfg.rounds + 1);
   }
-  return cases.map((c, i) => {
-    const rs = rounds[i]!;
-    const h = hist[i]!;
-    const stats: CaseStats = {
-      id: c.id,
-      label: c.label,
-      role: c.role,
-      ops: slices * slice[i]!,
-      roundsNs: rs,
-      nsPerOp: summarize(rs),
-      opsPerSec: summarize(rs.map(opsPerSecond)),
-      latency: c.latency,
-      p50Ns: h.getValueAtPercentile(50),
-      p99Ns: h.getValueAtPercentile(99),
-    };
-    h.destroy();
-    return stats;
-  });
+  return cases.map((c, i) => caseStats(c, slices * slice[i]!, rounds[i]!, hist[i]!));
 }

@@ -102,24 +102,25 @@ export async function measureGroup(
       progress.step(title, ++done, total);
     }
   }
-  return cases.map((c) => {
-    const rs = rounds.get(c.id)!;
-    const h = hist.get(c.id)!;
-    const stats: CaseStats = {
-      id: c.id,
-      label: c.label,
-      role: c.role,
-      ops: perRound.get(c.id)!,
-      roundsNs: rs,
-      nsPerOp: summarize(rs),
-      opsPerSec: summarize(rs.map(opsPerSecond)),
-      latency: c.latency,
-      p50Ns: h.getValueAtPercentile(50),
-      p99Ns: h.getValueAtPercentile(99),
-    };
-    h.destroy();
-    return stats;
-  });
+  return cases.map((c) => caseStats(c, perRound.get(c.id)!, rounds.get(c.id)!, hist.get(c.id)!));
+}
+
+/** A case's figures from its per-round times and latency histogram (which it then frees). */
+export function caseStats(c: BenchCase, ops: number, roundsNs: number[], h: hdr.Histogram): CaseStats {
+  const stats: CaseStats = {
+    id: c.id,
+    label: c.label,
+    role: c.role,
+    ops,
+    roundsNs,
+    nsPerOp: summarize(roundsNs),
+    opsPerSec: summarize(roundsNs.map(opsPerSecond)),
+    latency: c.latency,
+    p50Ns: h.getValueAtPercentile(50),
+    p99Ns: h.getValueAtPercentile(99),
+  };
+  h.destroy();
+  return stats;
 }
 
 /**
