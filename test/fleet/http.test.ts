@@ -3,29 +3,17 @@
  * required) changes every node (a service kept local with `fleet: false` answers 400), and `/metrics` carries the fleet's connection and counters.
  * Real supervisors, a real redis-server, real HTTP (fetch on 127.0.0.1).
  */
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { StateChangeEvent } from '../../src/events.ts';
 import { RedisFleet } from '../../src/fleet/index.ts';
 import { type AdminServer, createAdminServer } from '../../src/http/index.ts';
 import { Supervisor } from '../../src/index.ts';
-import { RedisServer } from './support/redis-server.ts';
+import { useRedisServer } from './support/redis-server.ts';
 
 const TOKEN = 'fleet-admin-token';
-let server: RedisServer;
-let admin: Redis;
+const redis = useRedisServer();
 let prefixN = 0;
 const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  admin = new Redis(server.url);
-});
-
-afterAll(async () => {
-  admin.disconnect();
-  await server.stop();
-});
 
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -33,11 +21,17 @@ afterEach(async () => {
 
 async function node(prefix: string, name: string): Promise<Supervisor> {
   const sup = new Supervisor({
-    fleet: new RedisFleet({ redis: server.url, prefix, node: name, heartbeatMs: 100, commandTimeoutMs: 200 }),
+    fleet: new RedisFleet({
+      redis: redis.server.url,
+      prefix,
+      node: name,
+      heartbeatMs: 100,
+      commandTimeoutMs: 200,
+    }),
   });
   sup.register('pay', { breaker: { callTimeoutMs: 0 } });
   cleanups.push(() => sup.close());
-  for (let i = 0; i < 10_000 && sup.fleetStatus()?.connected !== true; i++) await admin.ping();
+  for (let i = 0; i < 10_000 && sup.fleetStatus()?.connected !== true; i++) await redis.admin.ping();
   expect(sup.fleetStatus()?.connected).toBe(true);
   return sup;
 }
@@ -125,7 +119,7 @@ describe('the admin server in fleet mode (real redis-server)', () => {
     for (let i = 0; i < 5; i++) await a.run('pay', () => Promise.reject(new Error('down'))).catch(() => {});
     await opened;
     // Peers are learnt from heartbeats (every 100 ms here): wait for b's to have seen a's.
-    for (let i = 0; i < 10_000 && b.fleetStatus()?.peers.length !== 1; i++) await admin.ping();
+    for (let i = 0; i < 10_000 && b.fleetStatus()?.peers.length !== 1; i++) await redis.admin.ping();
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/^breakwater_fleet_connected\{node="b"\} 1$/m);
     expect(text).toMatch(/^breakwater_fleet_degraded\{node="b"\} 0$/m);

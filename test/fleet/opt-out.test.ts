@@ -5,29 +5,17 @@
  * refused. "Nothing arrived" is proven with a barrier: a later message on the same connection and
  * channel that did arrive.
  */
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { isInvalidOptionError } from '../../src/errors.ts';
 import type { StateChangeEvent } from '../../src/events.ts';
 import { RedisFleet } from '../../src/fleet/index.ts';
 import { Supervisor } from '../../src/index.ts';
 import type { ServiceOptions } from '../../src/types.ts';
-import { RedisServer } from './support/redis-server.ts';
+import { useRedisServer } from './support/redis-server.ts';
 
-let server: RedisServer;
-let admin: Redis;
+const redis = useRedisServer();
 let prefixN = 0;
 const sups: Supervisor[] = [];
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  admin = new Redis(server.url);
-});
-
-afterAll(async () => {
-  admin.disconnect();
-  await server.stop();
-});
 
 afterEach(async () => {
   await Promise.all(sups.splice(0).map((s) => s.close()));
@@ -49,7 +37,7 @@ async function fleet(n: number): Promise<{ all: Supervisor[]; prefix: string }> 
   const all = Array.from({ length: n }, (_, i) => {
     const sup = new Supervisor({
       fleet: new RedisFleet({
-        redis: server.url,
+        redis: redis.server.url,
         prefix,
         node: `n${i}`,
         heartbeatMs: 100,
@@ -61,7 +49,7 @@ async function fleet(n: number): Promise<{ all: Supervisor[]; prefix: string }> 
     return sup;
   });
   for (const sup of all) {
-    for (let i = 0; i < 10_000 && sup.fleetStatus()?.connected !== true; i++) await admin.ping();
+    for (let i = 0; i < 10_000 && sup.fleetStatus()?.connected !== true; i++) await redis.admin.ping();
     expect(sup.fleetStatus()?.connected).toBe(true);
   }
   return { all, prefix };
@@ -103,14 +91,14 @@ describe('fleet: false (real redis-server)', () => {
     expect(b.state('audit')).toBe('closed');
     expect(seenOnB).toEqual(['pay:open:fleet']);
     expect(a.fleetStatus()?.published).toBe(1);
-    expect(await admin.hget(`${prefix}{audit}:state`, 'state')).toBeNull();
+    expect(await redis.admin.hget(`${prefix}{audit}:state`, 'state')).toBeNull();
 
     // b shares `audit`; its fleet-wide force-open reaches every node that shares it, not a.
     const aPay = next(a, (e) => e.service === 'pay' && e.to === 'forced-open');
     b.forceOpen('audit', { scope: 'fleet' });
     b.forceOpen('pay', { scope: 'fleet' });
     expect(await aPay).toMatchObject({ reason: 'fleet', origin: 'n1' });
-    expect(await admin.hget(`${prefix}{audit}:state`, 'state')).toBe('forced-open');
+    expect(await redis.admin.hget(`${prefix}{audit}:state`, 'state')).toBe('forced-open');
     expect(a.state('audit')).toBe('open');
     expect(a.metrics('audit').state).toBe('open');
   });
@@ -125,7 +113,7 @@ describe('fleet: false (real redis-server)', () => {
     await expect(a.run('audit', () => 'ok')).resolves.toBe('ok');
     expect(a.state('audit')).toBe('closed');
     expect(a.fleetStatus()).toMatchObject({ published: 0, leaseWins: 0 });
-    expect(await admin.exists(`${prefix}{audit}:lease`, `${prefix}{audit}:state`)).toBe(0);
+    expect(await redis.admin.exists(`${prefix}{audit}:lease`, `${prefix}{audit}:state`)).toBe(0);
   });
 
   it('refuses a fleet-wide command on it (ERR_INVALID_OPTION, nothing changed); local commands work', async () => {
@@ -164,7 +152,7 @@ describe('fleet: false (real redis-server)', () => {
 
     const opted = new Supervisor({
       defaults: { fleet: false },
-      fleet: new RedisFleet({ redis: server.url, prefix: `o${++prefixN}:`, node: 'd0' }),
+      fleet: new RedisFleet({ redis: redis.server.url, prefix: `o${++prefixN}:`, node: 'd0' }),
     });
     sups.push(opted);
     opted.register('local').register('shared', { fleet: true });

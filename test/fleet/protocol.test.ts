@@ -4,26 +4,15 @@
  * breaker tables (support/table-host.ts); every wait is on an event, never a sleep.
  */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RedisFleet } from '../../src/fleet/index.ts';
 import type { RedisFleetOptions } from '../../src/fleet/options.ts';
-import { RedisServer } from './support/redis-server.ts';
+import { useRedisServer } from './support/redis-server.ts';
 import { TableHost } from './support/table-host.ts';
 
-let server: RedisServer;
-let admin: Redis;
+const redis = useRedisServer();
 let prefixN = 0;
 const open: { fleet: RedisFleet; host: TableHost }[] = [];
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  admin = new Redis(server.url);
-});
-
-afterAll(async () => {
-  admin.disconnect();
-  await server.stop();
-});
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map(({ fleet, host }) => fleet.close().then(() => host.close())));
@@ -39,7 +28,7 @@ async function nodes(
   const prefix = `t${++prefixN}:`;
   const made = Array.from({ length: n }, (_, i) => {
     const fleet = new RedisFleet({
-      redis: server.url,
+      redis: redis.server.url,
       prefix,
       node: `node-${i}`,
       heartbeatMs: 100,
@@ -58,7 +47,7 @@ async function nodes(
 /** Waits for a fleet condition by polling its status on each heartbeat-sized tick of Redis I/O. */
 async function until(test: () => boolean, fleet: RedisFleet): Promise<void> {
   // Each round trip is one PING through the fleet's own Redis: progress is driven by I/O, not a timer.
-  const probe = new Redis(server.url);
+  const probe = new Redis(redis.server.url);
   try {
     for (let i = 0; i < 10_000 && !test(); i++) await probe.ping();
     if (!test()) throw new Error(`condition not reached; fleet status ${JSON.stringify(fleet.status())}`);
@@ -80,7 +69,7 @@ describe('RedisFleet protocol (real redis-server)', () => {
     await Promise.all([bOpen, cOpen]);
     expect(b!.host.transitions('pay')).toEqual(['closed->open:fleet']);
     expect(c!.host.transitions('pay')).toEqual(['closed->open:fleet']);
-    const hash = await admin.hgetall(stateKey(`t${prefixN}:`, 'pay'));
+    const hash = await redis.admin.hgetall(stateKey(`t${prefixN}:`, 'pay'));
     expect(hash).toMatchObject({
       state: 'open',
       v: '1',
@@ -101,7 +90,7 @@ describe('RedisFleet protocol (real redis-server)', () => {
     b!.host.local('pay', 'open', 'failure-rate');
     await until(() => a!.fleet.status().published + b!.fleet.status().published === 1, a!.fleet);
     await until(() => a!.fleet.status().staleWrites + b!.fleet.status().staleWrites === 1, a!.fleet);
-    const hash = await admin.hgetall(stateKey(`t${prefixN}:`, 'pay'));
+    const hash = await redis.admin.hgetall(stateKey(`t${prefixN}:`, 'pay'));
     expect(hash.v).toBe('1');
     // Both are open; neither saw an extra event for the same state.
     expect(a!.host.transitions('pay')).toEqual(['closed->open:failure-threshold']);
@@ -126,9 +115,9 @@ describe('RedisFleet protocol (real redis-server)', () => {
       expect(host.transitions('pay').at(-1)).toBe('open->closed:fleet');
     }
     expect(all.reduce((n, { fleet }) => n + fleet.status().leaseWins, 0)).toBe(1);
-    const hash = await admin.hgetall(stateKey(`t${prefixN}:`, 'pay'));
+    const hash = await redis.admin.hgetall(stateKey(`t${prefixN}:`, 'pay'));
     expect(hash).toMatchObject({ state: 'closed', reopens: '0', reason: 'probes-succeeded' });
-    expect(await admin.exists(`t${prefixN}:{pay}:lease`)).toBe(0);
+    expect(await redis.admin.exists(`t${prefixN}:{pay}:lease`)).toBe(0);
   });
 
   it('re-opens every node after a failed probe, with the re-open count shared in Redis', async () => {
@@ -142,10 +131,10 @@ describe('RedisFleet protocol (real redis-server)', () => {
     const before = other.host.events.length;
     prober.host.local('pay', 'open', 'probe-failed', 300);
     await until(() => other.fleet.shared('pay')?.version === 2, other.fleet);
-    const hash = await admin.hgetall(stateKey(`t${prefixN}:`, 'pay'));
+    const hash = await redis.admin.hgetall(stateKey(`t${prefixN}:`, 'pay'));
     expect(hash).toMatchObject({ state: 'open', reopens: '2', v: '2', reason: 'probe-failed' });
     // 100 × 3^(2-1) = 300 ms, computed by Redis from its own clock.
-    const left = Number(hash.until) - Number((await admin.time())[0]) * 1000;
+    const left = Number(hash.until) - Number((await redis.admin.time())[0]) * 1000;
     expect(left).toBeLessThanOrEqual(1_300);
     // The other node was open all along: it moves its recovery time, with no event.
     expect(other.host.events.slice(before)).toEqual([]);
@@ -157,10 +146,10 @@ describe('RedisFleet protocol (real redis-server)', () => {
     const [a] = await nodes(1, ['pay'], {}, backoff);
     const prefix = `t${prefixN}:`;
     // A node that won the lease and died: its lease outlives it by at most its PX.
-    await admin.set(`${prefix}{pay}:lease`, 'dead-node-token', 'PX', 400);
+    await redis.admin.set(`${prefix}{pay}:lease`, 'dead-node-token', 'PX', 400);
     a!.host.local('pay', 'open', 'failure-threshold', 50);
     await a!.host.until('pay', 'half-open');
-    expect(await admin.get(`${prefix}{pay}:lease`)).not.toBe('dead-node-token');
+    expect(await redis.admin.get(`${prefix}{pay}:lease`)).not.toBe('dead-node-token');
     expect(a!.fleet.status().leaseWins).toBe(1);
   });
 
@@ -171,8 +160,8 @@ describe('RedisFleet protocol (real redis-server)', () => {
     await until(() => a!.fleet.shared('pay') !== undefined, a!.fleet);
     expect(a!.fleet.shared('pay')?.state).toBe('closed');
     const prefix = `t${prefixN}:`;
-    expect(await admin.zcard(`${prefix}{pay}:trips`)).toBe(1);
-    expect(await admin.hget(stateKey(prefix, 'pay'), 'state')).toBeNull();
+    expect(await redis.admin.zcard(`${prefix}{pay}:trips`)).toBe(1);
+    expect(await redis.admin.hget(stateKey(prefix, 'pay'), 'state')).toBeNull();
     expect(b!.host.state('pay')).toBe('closed');
     expect(c!.host.state('pay')).toBe('closed');
     const cOpen = c!.host.until('pay', 'open');
@@ -180,7 +169,7 @@ describe('RedisFleet protocol (real redis-server)', () => {
     await cOpen;
     expect(c!.host.transitions('pay')).toEqual(['closed->open:fleet']);
     expect(a!.host.transitions('pay')).toEqual(['closed->open:failure-threshold']);
-    expect(await admin.hget(stateKey(prefix, 'pay'), 'state')).toBe('open');
+    expect(await redis.admin.hget(stateKey(prefix, 'pay'), 'state')).toBe('open');
   });
 
   it('applies fleet-wide operator commands over every node, and they win over a pinned state', async () => {
@@ -195,7 +184,7 @@ describe('RedisFleet protocol (real redis-server)', () => {
     a!.host.local('pay', 'closed', 'manual');
     a!.fleet.command('pay', 'reset');
     await closed;
-    expect(await admin.hget(stateKey(`t${prefixN}:`, 'pay'), 'state')).toBe('closed');
+    expect(await redis.admin.hget(stateKey(`t${prefixN}:`, 'pay'), 'state')).toBe('closed');
   });
 
   it('keeps a local manual state against a fleet open (not a command)', async () => {
@@ -208,15 +197,15 @@ describe('RedisFleet protocol (real redis-server)', () => {
 
   it('validates its options, naming the field', () => {
     expect(() => new RedisFleet({ redis: 'http://x' })).toThrow(/options\.redis/);
-    expect(() => new RedisFleet({ redis: server.url, quorum: { nodes: 0 } })).toThrow(
+    expect(() => new RedisFleet({ redis: redis.server.url, quorum: { nodes: 0 } })).toThrow(
       /options\.quorum\.nodes must be an integer between 1 and 1000, got 0/,
     );
-    expect(() => new RedisFleet({ redis: server.url, leaseMs: 100, commandTimeoutMs: 500 })).toThrow(
+    expect(() => new RedisFleet({ redis: redis.server.url, leaseMs: 100, commandTimeoutMs: 500 })).toThrow(
       /leaseMs/,
     );
-    expect(() => new RedisFleet({ redis: server.url, nodes: 1 } as never)).toThrow(/options\.nodes/);
+    expect(() => new RedisFleet({ redis: redis.server.url, nodes: 1 } as never)).toThrow(/options\.nodes/);
     try {
-      new RedisFleet({ redis: server.url, node: '' });
+      new RedisFleet({ redis: redis.server.url, node: '' });
     } catch (error) {
       expect((error as { code?: string }).code).toBe('ERR_INVALID_OPTION');
     }

@@ -3,28 +3,16 @@
  * redis-server): opens spread with reason `fleet`, one probe fleet-wide, operator commands with
  * `scope: 'fleet'`, degraded/restored events, and zero Redis commands per successful call.
  */
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { StateChangeEvent } from '../../src/events.ts';
 import { RedisFleet } from '../../src/fleet/index.ts';
 import { Supervisor } from '../../src/index.ts';
 import type { ServiceOptions } from '../../src/types.ts';
-import { RedisServer } from './support/redis-server.ts';
+import { useRedisServer } from './support/redis-server.ts';
 
-let server: RedisServer;
-let admin: Redis;
+const redis = useRedisServer();
 let prefixN = 0;
 const sups: Supervisor[] = [];
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  admin = new Redis(server.url);
-});
-
-afterAll(async () => {
-  admin.disconnect();
-  await server.stop();
-});
 
 afterEach(async () => {
   await Promise.all(sups.splice(0).map((s) => s.close()));
@@ -49,7 +37,7 @@ async function fleet(
   const made = Array.from({ length: n }, (_, i) => {
     const sup = new Supervisor({
       fleet: new RedisFleet({
-        redis: server.url,
+        redis: redis.server.url,
         prefix,
         node: `n${i}`,
         heartbeatMs: 100,
@@ -67,7 +55,7 @@ async function fleet(
 
 /** Resolves once the supervisor's fleet is connected; progress is driven by Redis round trips. */
 async function connected(sup: Supervisor): Promise<void> {
-  for (let i = 0; i < 10_000 && sup.fleetStatus()?.connected !== true; i++) await admin.ping();
+  for (let i = 0; i < 10_000 && sup.fleetStatus()?.connected !== true; i++) await redis.admin.ping();
   expect(sup.fleetStatus()?.connected).toBe(true);
 }
 
@@ -103,7 +91,7 @@ describe('Supervisor with a RedisFleet (real redis-server)', () => {
     expect(a!.fleetStatus()).toMatchObject({ node: 'n0', connected: true, degraded: false, published: 1 });
     expect(b!.fleetStatus()?.adopted).toBe(1);
     // Peers are learnt from heartbeats (every 100 ms here): b may have beaten before n0 first did.
-    for (let i = 0; i < 10_000 && !b!.fleetStatus()?.peers.includes('n0'); i++) await admin.ping();
+    for (let i = 0; i < 10_000 && !b!.fleetStatus()?.peers.includes('n0'); i++) await redis.admin.ping();
     expect(b!.fleetStatus()?.peers).toEqual(expect.arrayContaining(['n0']));
   });
 
@@ -142,8 +130,8 @@ describe('Supervisor with a RedisFleet (real redis-server)', () => {
     // A local-scope change stays local.
     a!.forceOpen('pay');
     expect(a!.state('pay')).toBe('forced-open');
-    await admin.ping();
-    expect(await admin.hget(`s${prefixN}:{pay}:state`, 'state')).toBe('closed');
+    await redis.admin.ping();
+    expect(await redis.admin.hget(`s${prefixN}:{pay}:state`, 'state')).toBe('closed');
   });
 
   it('refuses scope fleet without a fleet, and a bad scope, naming the field', () => {
@@ -163,7 +151,7 @@ describe('Supervisor with a RedisFleet (real redis-server)', () => {
   it('sends zero Redis commands per call while no transition happens', async () => {
     const [a] = await fleet(1, { heartbeatMs: 60_000 });
     const calls = async () => {
-      const stats = await admin.info('commandstats');
+      const stats = await redis.admin.info('commandstats');
       let n = 0;
       for (const m of stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info') n += Number(m[2]);
       return n;
@@ -188,7 +176,7 @@ describe('Supervisor with a RedisFleet (real redis-server)', () => {
     const degraded = new Promise((resolve) => a!.once('fleetDegraded', resolve));
     const restored = new Promise((resolve) => a!.once('fleetRestored', resolve));
     const bOpen = next(b!, (e) => e.to === 'open');
-    await admin.client('PAUSE', 500, 'ALL');
+    await redis.admin.client('PAUSE', 500, 'ALL');
     await degraded;
     // Each call settles before the event loop gets to I/O: nothing waits on the paused Redis.
     for (let i = 0; i < 200; i++) {

@@ -3,6 +3,8 @@
  * that the Debian package is installed (the global set-up installs it when run as root).
  */
 
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import {
   RedisServer as Launcher,
   REDIS_SERVER,
@@ -19,3 +21,20 @@ export const RedisServer = {
   },
 };
 export type RedisServer = Launcher;
+
+/**
+ * A redis-server of the calling test file's own, and an admin client on it: started before the
+ * file's tests, stopped after them. Read `server` and `admin` inside tests and hooks.
+ */
+export function useRedisServer(): { readonly server: RedisServer; readonly admin: Redis } {
+  const ctx = {} as { server: RedisServer; admin: Redis };
+  beforeAll(async () => {
+    ctx.server = await RedisServer.start();
+    ctx.admin = new Redis(ctx.server.url);
+  });
+  afterAll(async () => {
+    ctx.admin.disconnect();
+    await ctx.server.stop();
+  });
+  return ctx;
+}
