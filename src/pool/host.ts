@@ -173,14 +173,6 @@ export class PoolHost {
     return reason === 'close' ? Promise.all(this.#stopping).then(() => undefined) : done;
   }
 
-  /** Keeps piscina from replacing threads that die while the pool drains. */
-  freezeThreadCount(): void {
-    const gen = this.generation;
-    // piscina reads minThreads live from this object when deciding to respawn; there is no
-    // public switch for "no more respawns" short of close(), which would also refuse new tasks.
-    if (gen !== undefined) (gen.piscina.options as { minThreads: number }).minThreads = 0;
-  }
-
   #start(): Generation {
     const { options, data, balancer } = this.#c;
     const piscina = new Piscina({

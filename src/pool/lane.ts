@@ -70,7 +70,7 @@ export class Lane {
   }
 
   /** Sends this turn's calls, `maxBatch` per message; `lost` gets those postMessage refuses. */
-  flush(maxBatch: number, lost: (call: PoolCall, error: unknown, culprit: undefined) => void): void {
+  flush(maxBatch: number, lost: (call: PoolCall, error: unknown) => void): void {
     const calls = this.pending;
     this.pending = [];
     for (let from = 0; from < calls.length; from += maxBatch) {
@@ -78,7 +78,7 @@ export class Lane {
     }
   }
 
-  #post(calls: PoolCall[], lost: (call: PoolCall, error: unknown, culprit: undefined) => void): void {
+  #post(calls: PoolCall[], lost: (call: PoolCall, error: unknown) => void): void {
     const flat: unknown[] = [];
     let transfer: TransferListItem[] | undefined;
     for (const call of calls) {
@@ -95,7 +95,7 @@ export class Lane {
       this.port.postMessage({ t: LaneOp.Calls, c: flat, at }, transfer as never);
     } catch (error) {
       if (!isDataCloneError(error) || calls.length === 1) {
-        for (const call of calls) lost(call, error, undefined);
+        for (const call of calls) lost(call, error);
         return;
       }
       // One call the cheap check let through spoils the batch: send each alone.

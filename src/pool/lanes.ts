@@ -337,10 +337,12 @@ export class Lanes {
     this.#c.sink.capacityChanged();
   }
 
+  /** A call postMessage refused (passed to every flush, so none allocates a callback). */
+  readonly #refused = (call: PoolCall, error: unknown): void => this.#c.sink.lost(call, error, undefined);
+
   readonly #flush = (): void => {
     this.#flushSoon = false;
     this.#flushLater = false;
-    const lost = this.#c.sink.lost.bind(this.#c.sink);
-    for (const lane of this.all) if (lane.pending.length > 0) lane.flush(this.#maxBatch, lost);
+    for (const lane of this.all) if (lane.pending.length > 0) lane.flush(this.#maxBatch, this.#refused);
   };
 }

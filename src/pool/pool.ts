@@ -202,8 +202,8 @@ class Pool implements PoolExecutor, HostEvents {
     const dispatcher = this.#dispatcher;
     const closed = (): SupervisorClosedError => new SupervisorClosedError(this.#service);
     if (drain && timeoutMs > 0 && (dispatcher.queue.size > 0 || dispatcher.slots.used > 0)) {
+      // No thread starts while draining (the dispatcher grows no lane), so none replaces one that dies.
       dispatcher.draining = true;
-      this.#host.freezeThreadCount();
       await this.#bounded(
         new Promise<void>((resolve) => {
           dispatcher.onDrained = resolve;
