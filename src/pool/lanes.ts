@@ -21,9 +21,10 @@ import type { Clock } from '../time/clock.ts';
 import type { Scheduler } from '../time/scheduler.ts';
 import type { PoolCall, SlotTable } from './call.ts';
 import { Capacity } from './capacity.ts';
-import type { Balancer, PoolHost } from './host.ts';
+import type { PlaceLane } from './host.ts';
 import { type BatchPolicy, Lane, type LaneSink, MAX_PREFETCH } from './lane.ts';
 import { Began, LaneOp, type LaneReply, type LaneTask, type Outcome } from './protocol.ts';
+import type { ThreadRegistry } from './thread-registry.ts';
 import type { Generation, ThreadState } from './threads.ts';
 import { ThreadWatch } from './watchdog.ts';
 
@@ -33,6 +34,7 @@ const kLane: symbol = Piscina.queueOptionsSymbol;
 
 export interface LanesConfig {
   readonly sink: LaneSink;
+  readonly threads: ThreadRegistry;
   readonly slots: SlotTable;
   readonly policy: BatchPolicy;
   readonly minThreads: number;
@@ -42,12 +44,27 @@ export interface LanesConfig {
   readonly scheduler: Scheduler;
 }
 
+/** One lane per thread: a thread that has one (or is on its way out) is never picked again. */
+export const placeLane: PlaceLane = (task, workers, gen, threads) => {
+  const lane = (task as unknown as Record<symbol, Lane | null | undefined>)[kLane];
+  if (lane === null || lane === undefined) return null;
+  for (const w of workers) {
+    if (w.id < 0) continue; // exited, about to be dropped by piscina
+    const t = threads.thread(w.id, gen);
+    if (t.lane !== undefined || (t.life !== 'starting' && t.life !== 'ready')) continue;
+    t.lane = lane;
+    lane.thread = t;
+    return w;
+  }
+  return null;
+};
+
 export class Lanes {
   readonly #c: LanesConfig;
   readonly #limit: number;
   readonly #maxBatch: number;
   readonly all: Lane[] = [];
-  #host!: PoolHost;
+  readonly #threads: ThreadRegistry;
   #flushSoon = false;
   #flushLater = false;
   #busy = 0;
@@ -58,6 +75,7 @@ export class Lanes {
 
   constructor(config: LanesConfig) {
     this.#c = config;
+    this.#threads = config.threads;
     const p = config.policy;
     this.#limit = p.kind === 'batched' ? 2 * p.maxBatch : p.concurrency;
     this.#maxBatch = p.kind === 'batched' ? p.maxBatch : MAX_PREFETCH;
@@ -78,26 +96,6 @@ export class Lanes {
     const perLane = policy.kind === 'batched' ? 2 * policy.maxBatch : policy.concurrency + MAX_PREFETCH;
     return 2 * maxThreads * perLane;
   }
-
-  attach(host: PoolHost): void {
-    this.#host = host;
-  }
-
-  /** One lane per thread: a thread that has one (or is on its way out) is never picked again. */
-  readonly balancer: Balancer = (task, workers) => {
-    const lane = (task as unknown as Record<symbol, Lane | null | undefined>)[kLane];
-    const gen = this.#host.generation;
-    if (lane === null || lane === undefined || gen === undefined) return null;
-    for (const w of workers) {
-      if (w.id < 0) continue; // exited, about to be dropped by piscina
-      const t = this.#host.thread(w.id, gen);
-      if (t.lane !== undefined || (t.life !== 'starting' && t.life !== 'ready')) continue;
-      t.lane = lane;
-      lane.thread = t;
-      return w;
-    }
-    return null;
-  };
 
   /**
    * The lane for the next call: the least busy open lane below its concurrency; failing that, while
@@ -211,7 +209,7 @@ export class Lanes {
     lane.state = 'retiring';
     this.retirements++;
     if (lane.thread !== undefined && lane.thread.life === 'ready') lane.thread.life = 'retiring';
-    this.#host.replacing();
+    this.#threads.replacing();
     // Calls it has not begun go elsewhere (a call whose buffers were moved to it must stay).
     const slots = this.#c.slots;
     for (const call of slots.calls) {
@@ -229,7 +227,7 @@ export class Lanes {
     for (const call of this.#c.slots.calls) {
       if (call !== undefined && call.lane === lane && !call.settled) return;
     }
-    if (lane.thread !== undefined) this.#host.terminate(lane.thread, 'retired');
+    if (lane.thread !== undefined) this.#threads.terminate(lane.thread, 'retired');
   }
 
   /** A call on a stuck lane is overdue: the thread can't be saved, terminate it now. */
@@ -237,7 +235,7 @@ export class Lanes {
     if (lane.thread === undefined || lane.state === 'closed') return;
     if (lane.state !== 'retiring') this.retire(lane);
     lane.culprit ??= culprit;
-    this.#host.terminate(lane.thread, 'stuck');
+    this.#threads.terminate(lane.thread, 'stuck');
   }
 
   threadExited(thread: ThreadState): void {
@@ -263,7 +261,7 @@ export class Lanes {
     if (i >= 0) this.all.splice(i, 1);
     lane.port.postMessage({ t: LaneOp.Close });
     lane.port.close();
-    if (lane.thread !== undefined) this.#host.terminate(lane.thread, 'idle');
+    if (lane.thread !== undefined) this.#threads.terminate(lane.thread, 'idle');
   }
 
   // ---------------------------------------------------------------- internals

@@ -3,7 +3,8 @@
  * facade: it wires the parts, admits calls (validation, unknown handlers, arguments that can't be
  * cloned, load backoff, bulkhead), reports metrics and health, and closes. Data flows one way:
  * caller -> dispatcher.ts (queue, timers, settlement) -> lanes.ts (batches to threads) -> the
- * worker runtime -> lanes.ts -> dispatcher.ts -> caller; host.ts keeps the threads (piscina).
+ * worker runtime -> lanes.ts -> dispatcher.ts -> caller; host.ts keeps the threads (piscina) and
+ * thread-registry.ts follows each one to its exit.
  */
 import {
   AbortedError,
@@ -21,7 +22,7 @@ import type { Logger, PoolMetrics } from '../types.ts';
 import { PoolCall, SlotTable } from './call.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { type HostEvents, PoolHost } from './host.ts';
-import { type BatchPolicy, Lanes } from './lanes.ts';
+import { type BatchPolicy, Lanes, placeLane } from './lanes.ts';
 import type { ResolvedPoolOptions } from './options.ts';
 import { TERMINATE_GRACE_MS, type ThreadState } from './threads.ts';
 import type { ExecRequest, PoolDeps, PoolExecutor } from './types.ts';
@@ -69,8 +70,19 @@ class Pool implements PoolExecutor, HostEvents {
       abortGraceMs: options.abortGraceMs,
     });
     this.#dispatcher = dispatcher;
+    this.#host = new PoolHost({
+      service,
+      options,
+      scheduler: this.#scheduler,
+      now: () => this.#clock.now(),
+      logger: deps.logger,
+      data: { module: options.worker.href, marks: slots.buffer },
+      placeLane,
+      events: this,
+    });
     const lanes = new Lanes({
       sink: dispatcher,
+      threads: this.#host.threads,
       slots,
       policy,
       minThreads: options.minThreads,
@@ -80,17 +92,6 @@ class Pool implements PoolExecutor, HostEvents {
       scheduler: this.#scheduler,
     });
     this.#lanes = lanes;
-    this.#host = new PoolHost({
-      service,
-      options,
-      scheduler: this.#scheduler,
-      now: () => this.#clock.now(),
-      logger: deps.logger,
-      data: { module: options.worker.href, marks: slots.buffer },
-      balancer: lanes.balancer,
-      events: this,
-    });
-    lanes.attach(this.#host);
     dispatcher.attach(lanes, this.#host);
     dispatcher.pump();
   }
@@ -133,28 +134,29 @@ class Pool implements PoolExecutor, HostEvents {
   }
 
   metrics(): PoolMetrics {
-    const host = this.#host;
+    const threads = this.#host.threads;
     const dispatcher = this.#dispatcher;
     const { running, waiting } = this.#lanes.capacity.load();
     return {
-      threads: host.threadCount,
+      threads: threads.count,
       retiring: this.#lanes.capacity.retiring,
       queued: dispatcher.queue.size + waiting,
       running,
       utilization: this.#lanes.capacity.utilization(),
-      restarts: host.restarts,
-      crashes: host.crashes,
-      terminations: host.terminations,
+      restarts: threads.restarts,
+      crashes: threads.crashes,
+      terminations: threads.terminations,
       retirements: this.#lanes.retirements,
-      broken: host.stuckThreads > 0,
+      broken: threads.stuckThreads > 0,
     };
   }
 
   health(): { readonly healthy: boolean; readonly message: string } {
     const host = this.#host;
     if (this.#dispatcher.closed) return { healthy: false, message: 'worker pool is closed' };
-    if (host.stuckThreads > 0) {
-      const message = `worker pool is broken: ${host.stuckThreads} thread(s) did not stop after terminate()`;
+    const stuck = host.threads.stuckThreads;
+    if (stuck > 0) {
+      const message = `worker pool is broken: ${stuck} thread(s) did not stop after terminate()`;
       return { healthy: false, message };
     }
     if (host.loadFailures > 0) {
@@ -218,8 +220,8 @@ class Pool implements PoolExecutor, HostEvents {
     dispatcher.failSent(closed);
     this.#lanes.close();
     await this.#bounded(this.#host.stop('close'), TERMINATE_GRACE_MS);
-    if (this.#host.threadCount > 0) {
-      const threads = this.#host.threadCount;
+    const threads = this.#host.threads.count;
+    if (threads > 0) {
       this.#logger?.error({ service: this.#service, threads }, 'worker threads did not exit after close()');
     }
     this.#deadlines.takeAll();

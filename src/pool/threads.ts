@@ -1,7 +1,7 @@
 /**
  * What a pool knows about its threads and piscina instances, and the timing constants of their
- * lifecycle. Plain data: host.ts fills it in from piscina's and the threads' events, lanes.ts
- * moves a thread to `retiring`.
+ * lifecycle. Plain data: thread-registry.ts fills it in from piscina's and the threads' events,
+ * lanes.ts moves a thread to `retiring`.
  */
 import type { Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
