@@ -6,7 +6,7 @@
  * One call's fault never settles another. A timeout or an abort settles its own caller at once,
  * aborts the signal in the worker, and leaves the call "overdue" on its thread for the abort
  * grace; a handler that honours the signal frees the slot, one that ignores it gets the thread
- * retired (lanes.ts). A call keeps its slot until its thread is done with it or gone, so an
+ * retired (retirement.ts). A call keeps its slot until its thread is done with it or gone, so an
  * abandoned call never lets more calls in than the threads can take.
  */
 import {
@@ -245,7 +245,7 @@ export class Dispatcher implements CallOwner, LaneSink {
     this.slots.release(call);
     call.phase = 'done';
     const lane = call.lane;
-    if (lane !== undefined && lane.state === 'retiring') this.#lanes.finishRetiring(lane);
+    if (lane !== undefined && lane.state === 'retiring') this.#lanes.retirement.finishRetiring(lane);
   }
 
   /** Settles a call taken back before its thread began it; the thread lets go of it at once. */
@@ -271,7 +271,7 @@ export class Dispatcher implements CallOwner, LaneSink {
     if (call.overdue) {
       // The handler ignored its abort for the whole grace: its thread takes no more calls.
       const lane = call.lane;
-      if (lane !== undefined) this.#lanes.retire(lane);
+      if (lane !== undefined) this.#lanes.retirement.retire(lane);
       return;
     }
     // Still in its thread's inbox (or began late and the notice is on its way): its run time
@@ -334,7 +334,7 @@ export class Dispatcher implements CallOwner, LaneSink {
     lane.overdue++;
     this.#lanes.cancel(call, false);
     this.#grace.add(call);
-    if (lane.stuck) this.#lanes.terminateStuck(lane, call);
-    else if (lane.state === 'retiring') this.#lanes.finishRetiring(lane);
+    if (lane.stuck) this.#lanes.retirement.terminateStuck(lane, call);
+    else if (lane.state === 'retiring') this.#lanes.retirement.finishRetiring(lane);
   }
 }

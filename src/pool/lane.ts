@@ -1,13 +1,19 @@
 /**
- * One lane: the MessagePort to one thread, what it holds (calls in flight, withdrawn, overdue, this
- * turn's batch), its adaptive prefetch and its heartbeat. lanes.ts moves lanes through their
- * states; the policies and the sink are the lanes' contract with the dispatcher.
+ * One lane: the MessagePort to one thread, the piscina task that hands the port's other end to a
+ * thread of its own, what it holds (calls in flight, withdrawn, overdue, this turn's batch), its
+ * adaptive prefetch and its heartbeat. lanes.ts moves lanes through their states; the policies and
+ * the sink are the lanes' contract with the dispatcher.
  */
-import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { isDataCloneError } from '../serialization/cloneable.ts';
 import type { PoolCall } from './call.ts';
-import { LaneOp, type Outcome } from './protocol.ts';
+import type { PlaceLane } from './host.ts';
+import { LaneOp, type LaneTask, type Outcome } from './protocol.ts';
 import type { Generation, ThreadState } from './threads.ts';
+
+/** Where a lane's piscina task carries its lane, for placeLane. */
+const kLane: symbol = Piscina.queueOptionsSymbol;
 
 /** Prefetch beyond `concurrentTasksPerWorker`: at most this many calls wait in one inbox. */
 export const MAX_PREFETCH = 512;
@@ -34,6 +40,21 @@ export interface LaneSink {
 }
 
 export type LaneState = 'opening' | 'open' | 'retiring' | 'closed';
+
+/** One lane per thread: a thread that has one (or is on its way out) is never picked again. */
+export const placeLane: PlaceLane = (task, workers, gen, threads) => {
+  const lane = (task as unknown as Record<symbol, Lane | null | undefined>)[kLane];
+  if (lane === null || lane === undefined) return null;
+  for (const w of workers) {
+    if (w.id < 0) continue; // exited, about to be dropped by piscina
+    const t = threads.thread(w.id, gen);
+    if (t.lane !== undefined || (t.life !== 'starting' && t.life !== 'ready')) continue;
+    t.lane = lane;
+    lane.thread = t;
+    return w;
+  }
+  return null;
+};
 
 export class Lane {
   readonly port: MessagePort;
@@ -67,6 +88,15 @@ export class Lane {
     this.port = port;
     this.gen = gen;
     this.beat = new Int32Array(heartbeat);
+  }
+
+  /** A new lane, and the piscina task that hands its thread the port's other end and the heartbeat. */
+  static open(gen: Generation, concurrency: number): { lane: Lane; task: LaneTask } {
+    const { port1, port2 } = new MessageChannel();
+    const heartbeat = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const lane = new Lane(port1, gen, heartbeat);
+    const task: LaneTask & Record<symbol, Lane> = { port: port2, concurrency, heartbeat, [kLane]: lane };
+    return { lane, task };
   }
 
   /** Sends this turn's calls, `maxBatch` per message; `lost` gets those postMessage refuses. */

@@ -12,25 +12,22 @@
  *   calls per message, and the thread starts calls as they arrive.
  *
  * Lanes also watch their threads: a heartbeat in shared memory says whether a thread's event loop
- * still turns, and a lane can be retired (no new calls; terminated once it holds only overdue
- * calls) or terminated at once when it is stuck with an overdue call.
+ * still turns (watchdog.ts), and a lane can be retired (no new calls; terminated once it holds
+ * only overdue calls) or terminated at once when it is stuck with an overdue call (retirement.ts).
  */
-import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { receiveMessageOnPort } from 'node:worker_threads';
 import type { Clock } from '../time/clock.ts';
 import type { Scheduler } from '../time/scheduler.ts';
 import type { PoolCall, SlotTable } from './call.ts';
 import { Capacity } from './capacity.ts';
-import type { PlaceLane } from './host.ts';
 import { type BatchPolicy, Lane, type LaneSink, MAX_PREFETCH } from './lane.ts';
-import { Began, LaneOp, type LaneReply, type LaneTask, type Outcome } from './protocol.ts';
+import { Began, LaneOp, type LaneReply, type Outcome } from './protocol.ts';
+import { Retirement } from './retirement.ts';
 import type { ThreadRegistry } from './thread-registry.ts';
 import type { Generation, ThreadState } from './threads.ts';
 import { ThreadWatch } from './watchdog.ts';
 
 export { type BatchPolicy, Lane, type LaneSink, type LaneState, MAX_PREFETCH } from './lane.ts';
-
-const kLane: symbol = Piscina.queueOptionsSymbol;
 
 export interface LanesConfig {
   readonly sink: LaneSink;
@@ -44,44 +41,35 @@ export interface LanesConfig {
   readonly scheduler: Scheduler;
 }
 
-/** One lane per thread: a thread that has one (or is on its way out) is never picked again. */
-export const placeLane: PlaceLane = (task, workers, gen, threads) => {
-  const lane = (task as unknown as Record<symbol, Lane | null | undefined>)[kLane];
-  if (lane === null || lane === undefined) return null;
-  for (const w of workers) {
-    if (w.id < 0) continue; // exited, about to be dropped by piscina
-    const t = threads.thread(w.id, gen);
-    if (t.lane !== undefined || (t.life !== 'starting' && t.life !== 'ready')) continue;
-    t.lane = lane;
-    lane.thread = t;
-    return w;
-  }
-  return null;
-};
-
 export class Lanes {
   readonly #c: LanesConfig;
   readonly #limit: number;
   readonly #maxBatch: number;
   readonly all: Lane[] = [];
-  readonly #threads: ThreadRegistry;
   #flushSoon = false;
   #flushLater = false;
   #busy = 0;
   readonly #watch: ThreadWatch;
   /** What the lanes hold (admission, metrics, the idle sweep). */
   readonly capacity: Capacity;
-  retirements = 0;
+  /** Lanes that stop taking calls (retired, stuck, idle). */
+  readonly retirement: Retirement;
 
   constructor(config: LanesConfig) {
     this.#c = config;
-    this.#threads = config.threads;
     const p = config.policy;
     this.#limit = p.kind === 'batched' ? 2 * p.maxBatch : p.concurrency;
     this.#maxBatch = p.kind === 'batched' ? p.maxBatch : MAX_PREFETCH;
     this.capacity = new Capacity(this.all, this.#limit, config.maxThreads, p.kind === 'batched');
+    this.retirement = new Retirement({
+      lanes: this.all,
+      slots: config.slots,
+      sink: config.sink,
+      threads: config.threads,
+    });
     this.#watch = new ThreadWatch({
       lanes: this,
+      retirement: this.retirement,
       slots: config.slots,
       sink: config.sink,
       minThreads: config.minThreads,
@@ -200,44 +188,6 @@ export class Lanes {
     return false;
   }
 
-  /**
-   * No new calls go to the lane; its calls run to their own deadlines, and its thread is
-   * terminated once it holds only overdue calls. A replacement may start at once.
-   */
-  retire(lane: Lane): void {
-    if (lane.state !== 'open' && lane.state !== 'opening') return;
-    lane.state = 'retiring';
-    this.retirements++;
-    if (lane.thread !== undefined && lane.thread.life === 'ready') lane.thread.life = 'retiring';
-    this.#threads.replacing();
-    // Calls it has not begun go elsewhere (a call whose buffers were moved to it must stay).
-    const slots = this.#c.slots;
-    for (const call of slots.calls) {
-      if (call === undefined || call.lane !== lane || call.settled || call.transferList !== undefined)
-        continue;
-      if (slots.withdraw(call)) this.#c.sink.reroute(call);
-    }
-    this.finishRetiring(lane);
-    this.#c.sink.capacityChanged();
-  }
-
-  /** A retiring lane whose calls are all settled (overdue, or none) is terminated. */
-  finishRetiring(lane: Lane): void {
-    if (lane.state !== 'retiring') return;
-    for (const call of this.#c.slots.calls) {
-      if (call !== undefined && call.lane === lane && !call.settled) return;
-    }
-    if (lane.thread !== undefined) this.#threads.terminate(lane.thread, 'retired');
-  }
-
-  /** A call on a stuck lane is overdue: the thread can't be saved, terminate it now. */
-  terminateStuck(lane: Lane, culprit: PoolCall): void {
-    if (lane.thread === undefined || lane.state === 'closed') return;
-    if (lane.state !== 'retiring') this.retire(lane);
-    lane.culprit ??= culprit;
-    this.#threads.terminate(lane.thread, 'stuck');
-  }
-
   threadExited(thread: ThreadState): void {
     const lane = thread.lane as Lane | undefined;
     if (lane === undefined) return;
@@ -254,16 +204,6 @@ export class Lanes {
     this.all.length = 0;
   }
 
-  /** Stops an idle lane's thread (the idle sweep: above threads.min, sent nothing for a while). */
-  closeIdle(lane: Lane): void {
-    lane.state = 'closed';
-    const i = this.all.indexOf(lane);
-    if (i >= 0) this.all.splice(i, 1);
-    lane.port.postMessage({ t: LaneOp.Close });
-    lane.port.close();
-    if (lane.thread !== undefined) this.#threads.terminate(lane.thread, 'idle');
-  }
-
   // ---------------------------------------------------------------- internals
 
   #roomOf(lane: Lane): number {
@@ -271,15 +211,12 @@ export class Lanes {
   }
 
   #open(gen: Generation): void {
-    const { port1, port2 } = new MessageChannel();
-    const heartbeat = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-    const lane = new Lane(port1, gen, heartbeat);
+    const concurrency = this.#c.policy.kind === 'batched' ? 0 : this.#c.policy.concurrency;
+    const { lane, task } = Lane.open(gen, concurrency);
     this.all.push(lane);
     // Held while its thread starts (calls may be waiting for it), let go once open and idle.
-    port1.on('message', (reply: LaneReply) => this.#onReply(lane, reply));
-    const concurrency = this.#c.policy.kind === 'batched' ? 0 : this.#c.policy.concurrency;
-    const task: LaneTask & Record<symbol, Lane> = { port: port2, concurrency, heartbeat, [kLane]: lane };
-    gen.piscina.run(task, { name: 'lane', transferList: [port2] }).then(
+    lane.port.on('message', (reply: LaneReply) => this.#onReply(lane, reply));
+    gen.piscina.run(task, { name: 'lane', transferList: [task.port] }).then(
       () => {},
       (error: unknown) => this.#lost(lane, error),
     );

@@ -22,7 +22,8 @@ import type { Logger, PoolMetrics } from '../types.ts';
 import { PoolCall, SlotTable } from './call.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { type HostEvents, PoolHost } from './host.ts';
-import { type BatchPolicy, Lanes, placeLane } from './lanes.ts';
+import { placeLane } from './lane.ts';
+import { type BatchPolicy, Lanes } from './lanes.ts';
 import type { ResolvedPoolOptions } from './options.ts';
 import { TERMINATE_GRACE_MS, type ThreadState } from './threads.ts';
 import type { ExecRequest, PoolDeps, PoolExecutor } from './types.ts';
@@ -146,7 +147,7 @@ class Pool implements PoolExecutor, HostEvents {
       restarts: threads.restarts,
       crashes: threads.crashes,
       terminations: threads.terminations,
-      retirements: this.#lanes.retirements,
+      retirements: this.#lanes.retirement.count,
       broken: threads.stuckThreads > 0,
     };
   }

@@ -2,7 +2,7 @@
  * Watches a pool's threads: the heartbeat watchdog (real time: a thread bumps an Int32 in shared
  * memory every HEARTBEAT_MS; one whose loop has not turned for STUCK_AFTER_MS while it holds calls
  * is stuck) and the idle sweep (threads above threads.min sent nothing for idleTimeoutMs stop).
- * It decides; lanes.ts acts (retire, terminate, close).
+ * It decides; retirement.ts acts (retire, terminate, close).
  */
 
 import type { Clock } from '../time/clock.ts';
@@ -11,10 +11,12 @@ import type { PoolCall, SlotTable } from './call.ts';
 import type { Lane, LaneSink } from './lane.ts';
 import type { Lanes } from './lanes.ts';
 import { HEARTBEAT_MS } from './protocol.ts';
+import type { Retirement } from './retirement.ts';
 import { STUCK_AFTER_MS } from './threads.ts';
 
 export interface WatchConfig {
   readonly lanes: Lanes;
+  readonly retirement: Retirement;
   readonly slots: SlotTable;
   readonly sink: LaneSink;
   readonly minThreads: number;
@@ -70,8 +72,8 @@ export class ThreadWatch {
       const overdue = this.#overdueOn(lane);
       // Stuck holding a call past its deadline: nothing on it can finish; otherwise its calls may
       // still finish in time, but no new ones go there.
-      if (overdue !== undefined) lanes.terminateStuck(lane, overdue);
-      else lanes.retire(lane);
+      if (overdue !== undefined) this.#c.retirement.terminateStuck(lane, overdue);
+      else this.#c.retirement.retire(lane);
     }
   };
 
@@ -102,7 +104,7 @@ export class ThreadWatch {
     const lanes = this.#c.lanes;
     for (const lane of [...lanes.all]) {
       if (lanes.capacity.accepting <= this.#c.minThreads) break;
-      if (lane.state === 'open' && lane.inFlight === 0 && lane.uses === 0) lanes.closeIdle(lane);
+      if (lane.state === 'open' && lane.inFlight === 0 && lane.uses === 0) this.#c.retirement.closeIdle(lane);
     }
     this.armSweep();
   };
