@@ -18,13 +18,15 @@ import type { ExecRequest } from './types.ts';
  */
 export type Phase = 'queued' | 'sent' | 'done';
 
-/** What the dispatcher does when one of a call's timers fires. */
+/** What happens when one of a call's timers fires or its caller aborts (call-timers.ts). */
 export interface CallOwner {
   /** The call's own timer: its run timeout, or (once settled while running) its abort grace. */
   expired(call: PoolCall): void;
   /** Its queue timeout (time in our queue and in the thread's inbox). */
   queueExpired(call: PoolCall): void;
   shutdown(call: PoolCall): void;
+  /** Its caller's signal aborted. */
+  aborted(call: PoolCall): void;
 }
 
 /** A call's queue-timeout node (the call itself is the node of its run timeout and grace). */

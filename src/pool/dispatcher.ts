@@ -1,7 +1,8 @@
 /**
  * The dispatcher owns a pool's calls once admitted: the wait queue, sending to a lane as room
- * frees up, a call's timers (queue wait; run timeout from when its handler starts; abort grace),
- * aborts, and the one settlement its outcome maps to.
+ * frees up, arming a call's timers (queue wait; run timeout from when its handler starts; abort
+ * grace) and its abort listener, and the one settlement its outcome maps to (call-timers.ts says
+ * what a timer or an abort that fires means for its call).
  *
  * One call's fault never settles another. A timeout or an abort settles its own caller at once,
  * aborts the signal in the worker, and leaves the call "overdue" on its thread for the abort
@@ -9,20 +10,12 @@
  * retired (retirement.ts). A call keeps its slot until its thread is done with it or gone, so an
  * abandoned call never lets more calls in than the threads can take.
  */
-import {
-  AbortedError,
-  CallTimeoutError,
-  NotCloneableError,
-  QueueTimeoutError,
-  SupervisorClosedError,
-  UnknownHandlerError,
-  WorkerLoadError,
-} from '../errors.ts';
+import { CallTimeoutError, NotCloneableError, UnknownHandlerError } from '../errors.ts';
 import { isDataCloneError } from '../serialization/cloneable.ts';
 import { deserializeError, type SerializedThrown } from '../serialization/errors.ts';
-import type { Clock } from '../time/clock.ts';
 import type { DeadlineList, Deadlines } from '../time/deadlines.ts';
-import { type CallOwner, type PoolCall, QueueWait, type SlotTable, WaitQueue } from './call.ts';
+import { type PoolCall, QueueWait, type SlotTable, WaitQueue } from './call.ts';
+import type { Settler } from './call-timers.ts';
 import type { PoolHost } from './host.ts';
 import type { LaneSink, Lanes } from './lanes.ts';
 import { lostCallError } from './loss.ts';
@@ -33,14 +26,14 @@ const MAX_REQUEUES = 2;
 
 export interface DispatcherConfig {
   readonly service: string;
-  readonly clock: Clock;
+  readonly host: PoolHost;
   readonly slots: SlotTable;
   readonly deadlines: Deadlines;
   readonly queueTimeoutMs: number;
   readonly abortGraceMs: number;
 }
 
-export class Dispatcher implements CallOwner, LaneSink {
+export class Dispatcher implements LaneSink, Settler {
   readonly queue = new WaitQueue();
   readonly slots: SlotTable;
   /** Only threads already up take calls (no thread is started while the pool drains). */
@@ -51,20 +44,20 @@ export class Dispatcher implements CallOwner, LaneSink {
   readonly #c: DispatcherConfig;
   readonly #queueDeadlines: DeadlineList | undefined;
   readonly #grace: DeadlineList;
+  readonly #host: PoolHost;
   #lanes!: Lanes;
-  #host!: PoolHost;
 
   constructor(config: DispatcherConfig) {
     this.#c = config;
     this.slots = config.slots;
+    this.#host = config.host;
     this.#queueDeadlines =
       config.queueTimeoutMs > 0 ? config.deadlines.list(config.queueTimeoutMs) : undefined;
     this.#grace = config.deadlines.list(config.abortGraceMs);
   }
 
-  attach(lanes: Lanes, host: PoolHost): void {
+  attach(lanes: Lanes): void {
     this.#lanes = lanes;
-    this.#host = host;
   }
 
   /** Could a call be sent to a thread right now? */
@@ -84,16 +77,12 @@ export class Dispatcher implements CallOwner, LaneSink {
 
   /** Fails every queued call with `error()` (load failure, close). */
   failQueued(error: () => unknown): void {
-    for (let call = this.queue.shift(); call !== null; call = this.queue.shift()) {
-      this.#clearTimers(call);
-      call.phase = 'done';
-      call.fail(error());
-    }
+    for (let call = this.queue.head; call !== null; call = this.queue.head) this.settleQueued(call, error());
   }
 
   /** Settles every call a thread has with `error()`; their slots free up as the threads let go. */
   failSent(error: () => unknown): void {
-    for (const call of this.slots.calls) if (call !== undefined) this.#settleSent(call, error());
+    for (const call of this.slots.calls) if (call !== undefined) this.settleSent(call, error());
   }
 
   pump(): void {
@@ -107,18 +96,6 @@ export class Dispatcher implements CallOwner, LaneSink {
     const gen = this.draining ? undefined : this.#host.current();
     if (gen !== undefined) lanes.grow(gen, this.queue.size);
     if (this.draining && this.queue.size === 0 && this.slots.used === 0) this.onDrained?.();
-  }
-
-  /** The error for calls that can't run because the module failed to load. */
-  loadError(cause: unknown = this.#host.loadError): WorkerLoadError {
-    const host = this.#host;
-    const service = this.#c.service;
-    const why = cause instanceof Error ? cause.message : String(cause);
-    const wait = Math.max(0, host.retryAt - this.#c.clock.now());
-    const attempt = host.loadFailures > 0 ? ` (attempt ${host.loadFailures}; next in ${wait} ms)` : '';
-    return new WorkerLoadError(service, `worker module of "${service}" failed to load: ${why}${attempt}`, {
-      cause,
-    });
   }
 
   #send(call: PoolCall, lane = this.#lanes.pick()): void {
@@ -143,7 +120,7 @@ export class Dispatcher implements CallOwner, LaneSink {
 
   expireNow(call: PoolCall): void {
     call.awaitingBegan = false;
-    this.#settleSent(call, new CallTimeoutError(this.#c.service, call.timeoutMs));
+    this.settleSent(call, new CallTimeoutError(this.#c.service, call.timeoutMs));
   }
 
   outcome(call: PoolCall, kind: Outcome, value: unknown): void {
@@ -163,7 +140,7 @@ export class Dispatcher implements CallOwner, LaneSink {
         const error = deserializeError(value as SerializedThrown);
         // The runtime's own notice travels on another port and may come later.
         this.#host.loadFailedIn(call.lane?.gen, error);
-        call.fail(this.loadError(error));
+        call.fail(this.#host.loadFailureError(error));
         break;
       }
       case Outcome.NotCloneable:
@@ -222,7 +199,7 @@ export class Dispatcher implements CallOwner, LaneSink {
   /** Listens for the caller's abort and starts the queue timeout of a call entering the pool. */
   #watch(call: PoolCall): void {
     if (call.signal !== undefined) {
-      call.onAbort = () => this.#abort(call);
+      call.onAbort = () => call.owner.aborted(call);
       call.signal.addEventListener('abort', call.onAbort, { once: true });
     }
     if (this.#queueDeadlines !== undefined) {
@@ -248,70 +225,19 @@ export class Dispatcher implements CallOwner, LaneSink {
     if (lane !== undefined && lane.state === 'retiring') this.#lanes.retirement.finishRetiring(lane);
   }
 
-  /** Settles a call taken back before its thread began it; the thread lets go of it at once. */
-  #withdrawn(call: PoolCall, error: unknown): void {
-    this.#clearTimers(call);
-    call.fail(error);
-    if (this.#lanes.cancel(call, true)) {
-      this.#finish(call);
-      this.pump();
-    }
-  }
-
   #clearTimers(call: PoolCall): void {
     if (call.dlList !== null) call.dlList.remove(call);
     const wait = call.queueWait;
     if (wait !== undefined && wait.dlList !== null) wait.dlList.remove(wait);
   }
 
-  // ---------------------------------------------------------------- timers and aborts (CallOwner)
+  // ---------------------------------------------------------------- early settlement (Settler)
 
-  expired(call: PoolCall): void {
-    if (call.phase !== 'sent') return;
-    if (call.overdue) {
-      // The handler ignored its abort for the whole grace: its thread takes no more calls.
-      const lane = call.lane;
-      if (lane !== undefined) this.#lanes.retirement.retire(lane);
-      return;
-    }
-    // Still in its thread's inbox (or began late and the notice is on its way): its run time
-    // has not begun; the `began` notice arms it. (If the notice can't come because the thread is
-    // stuck, the watchdog times the call out: lanes.ts.)
-    if (!call.began && !this.slots.startedOnArrival(call)) {
-      if (this.slots.hasStarted(call)) call.awaitingBegan = true;
-      return;
-    }
-    this.#settleSent(call, new CallTimeoutError(this.#c.service, call.timeoutMs));
-  }
-
-  queueExpired(call: PoolCall): void {
-    if (call.settled) return;
-    const error = (): QueueTimeoutError => new QueueTimeoutError(this.#c.service, this.#c.queueTimeoutMs);
-    if (call.phase === 'queued') {
-      this.queue.remove(call);
-      this.#clearTimers(call);
-      call.phase = 'done';
-      call.fail(error());
-    } else if (call.phase === 'sent' && this.slots.withdraw(call)) {
-      // Waited in the inbox past its queue time: it will never run.
-      this.#withdrawn(call, error());
-    }
-  }
-
-  shutdown(call: PoolCall): void {
-    call.fail(new SupervisorClosedError(this.#c.service));
-  }
-
-  #abort(call: PoolCall): void {
-    if (call.settled) return;
-    if (call.phase === 'queued') {
-      this.queue.remove(call);
-      this.#clearTimers(call);
-      call.phase = 'done';
-      call.fail(new AbortedError(this.#c.service));
-      return;
-    }
-    this.#settleSent(call, new AbortedError(this.#c.service));
+  settleQueued(call: PoolCall, error: unknown): void {
+    this.queue.remove(call);
+    this.#clearTimers(call);
+    call.phase = 'done';
+    call.fail(error);
   }
 
   /**
@@ -319,11 +245,11 @@ export class Dispatcher implements CallOwner, LaneSink {
    * if it has not begun, otherwise its signal is aborted in the worker and it is overdue for the
    * abort grace. A thread whose event loop is stuck is terminated now.
    */
-  #settleSent(call: PoolCall, error: unknown): void {
+  settleSent(call: PoolCall, error: unknown): void {
     if (call.settled || call.phase !== 'sent') return;
     this.#clearTimers(call);
     if (this.slots.withdraw(call)) {
-      this.#withdrawn(call, error);
+      this.withdrawn(call, error);
       return;
     }
     call.error = error;
@@ -336,5 +262,15 @@ export class Dispatcher implements CallOwner, LaneSink {
     this.#grace.add(call);
     if (lane.stuck) this.#lanes.retirement.terminateStuck(lane, call);
     else if (lane.state === 'retiring') this.#lanes.retirement.finishRetiring(lane);
+  }
+
+  /** Settles a call taken back before its thread began it; the thread lets go of it at once. */
+  withdrawn(call: PoolCall, error: unknown): void {
+    this.#clearTimers(call);
+    call.fail(error);
+    if (this.#lanes.cancel(call, true)) {
+      this.#finish(call);
+      this.pump();
+    }
   }
 }

@@ -7,6 +7,7 @@
  * growing, capped delay, and only when a call needs it.
  */
 import { Piscina } from 'piscina';
+import { WorkerLoadError } from '../errors.ts';
 import { deserializeError } from '../serialization/errors.ts';
 import type { Scheduler } from '../time/scheduler.ts';
 import type { Logger } from '../types.ts';
@@ -152,6 +153,17 @@ export class PoolHost {
       return;
     }
     this.#onLoadFailed(gen, deserializeError(message.error));
+  }
+
+  /** The error for calls that can't run because the module failed to load. */
+  loadFailureError(cause: unknown = this.loadError): WorkerLoadError {
+    const service = this.#c.service;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const wait = Math.max(0, this.retryAt - this.#c.now());
+    const attempt = this.loadFailures > 0 ? ` (attempt ${this.loadFailures}; next in ${wait} ms)` : '';
+    return new WorkerLoadError(service, `worker module of "${service}" failed to load: ${why}${attempt}`, {
+      cause,
+    });
   }
 
   /** A call came back "module failed to load" (possibly before the runtime's notice did). */

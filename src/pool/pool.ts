@@ -20,6 +20,7 @@ import { Deadlines } from '../time/deadlines.ts';
 import { Scheduler } from '../time/scheduler.ts';
 import type { Logger, PoolMetrics } from '../types.ts';
 import { PoolCall, SlotTable } from './call.ts';
+import { CallTimers } from './call-timers.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { type HostEvents, PoolHost } from './host.ts';
 import { placeLane } from './lane.ts';
@@ -47,6 +48,8 @@ class Pool implements PoolExecutor, HostEvents {
   readonly #dispatcher: Dispatcher;
   readonly #lanes: Lanes;
   readonly #host: PoolHost;
+  /** Every call's owner: what its timers and abort mean when they fire. */
+  readonly #timers: CallTimers;
   #handlers: ReadonlySet<string> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -62,15 +65,6 @@ class Pool implements PoolExecutor, HostEvents {
         ? { kind: 'adaptive', concurrency: options.concurrentTasksPerWorker }
         : { kind: 'batched', maxBatch: options.batching.maxBatch };
     const slots = new SlotTable(Lanes.slotsNeeded(policy, options.maxThreads));
-    const dispatcher = new Dispatcher({
-      service,
-      clock: deps.clock,
-      slots,
-      deadlines: this.#deadlines,
-      queueTimeoutMs: options.queueTimeoutMs,
-      abortGraceMs: options.abortGraceMs,
-    });
-    this.#dispatcher = dispatcher;
     this.#host = new PoolHost({
       service,
       options,
@@ -81,6 +75,15 @@ class Pool implements PoolExecutor, HostEvents {
       placeLane,
       events: this,
     });
+    const dispatcher = new Dispatcher({
+      service,
+      host: this.#host,
+      slots,
+      deadlines: this.#deadlines,
+      queueTimeoutMs: options.queueTimeoutMs,
+      abortGraceMs: options.abortGraceMs,
+    });
+    this.#dispatcher = dispatcher;
     const lanes = new Lanes({
       sink: dispatcher,
       threads: this.#host.threads,
@@ -93,7 +96,14 @@ class Pool implements PoolExecutor, HostEvents {
       scheduler: this.#scheduler,
     });
     this.#lanes = lanes;
-    dispatcher.attach(lanes, this.#host);
+    dispatcher.attach(lanes);
+    this.#timers = new CallTimers({
+      service,
+      queueTimeoutMs: options.queueTimeoutMs,
+      slots,
+      retirement: lanes.retirement,
+      settler: dispatcher,
+    });
     dispatcher.pump();
   }
 
@@ -119,7 +129,7 @@ class Pool implements PoolExecutor, HostEvents {
       return Promise.reject(new NotCloneableError(service, message));
     }
     if (request.signal?.aborted === true) return Promise.reject(new AbortedError(service));
-    if (this.#host.current() === undefined) return Promise.reject(dispatcher.loadError());
+    if (this.#host.current() === undefined) return Promise.reject(this.#host.loadFailureError());
     const now = dispatcher.queue.size === 0 && dispatcher.canSend();
     // A call that will wait (in our queue, or in a thread's inbox behind busy calls) needs room.
     if (this.#maxQueue !== Number.POSITIVE_INFINITY) {
@@ -129,7 +139,7 @@ class Pool implements PoolExecutor, HostEvents {
         return Promise.reject(new BulkheadFullError(service, this.#maxQueue));
       }
     }
-    const call = new PoolCall(dispatcher, request);
+    const call = new PoolCall(this.#timers, request);
     dispatcher.admit(call, now);
     return call.promise;
   }
@@ -196,7 +206,7 @@ class Pool implements PoolExecutor, HostEvents {
 
   loadFailed(error: unknown): void {
     // Nothing can run until the backoff ends: waiting calls fail now rather than time out later.
-    this.#dispatcher.failQueued(() => this.#dispatcher.loadError(error));
+    this.#dispatcher.failQueued(() => this.#host.loadFailureError(error));
   }
 
   // ---------------------------------------------------------------- close
