@@ -10,14 +10,15 @@
  * The exposition is built by hand, a slice of services at a time: after each ~8 ms of work the
  * scrape yields to the event loop, so a scrape of 10,000 services never stalls calls, timers or
  * probes for long (prom-client's collect callbacks run a whole scrape in one synchronous stretch).
- * Scrapes that overlap share one rendering. The server's prom-client `registry` is for the user's
- * own metrics; its text follows breakwater's.
+ * Scrapes that overlap share one rendering. Its buffers serve the next rendering once every
+ * response that wrote them has been sent (`release()`). The server's prom-client `registry` is for
+ * the user's own metrics; its text follows breakwater's.
  */
 import { Registry } from 'prom-client';
 import { ErrorCode } from '../errors.ts';
 import type { CallFailedEvent, CallSucceededEvent, StateChangeEvent } from '../events.ts';
 import { registerFleetMetrics } from './fleet-metrics.ts';
-import { EXPOSITION_CONTENT_TYPE } from './metrics/exposition.ts';
+import { BufferPool, EXPOSITION_CONTENT_TYPE } from './metrics/exposition.ts';
 import { joinParts, newParts, writeService, writeUnavailable } from './metrics/families.ts';
 import { ServiceSeries, STATE_INDEX } from './metrics/series.ts';
 import type { MetricsReader } from './read.ts';
@@ -35,6 +36,27 @@ const OUTCOME_TIMEOUT = 2;
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** One scrape's answer. */
+export interface MetricsAnswer {
+  readonly contentType: string;
+  readonly chunks: readonly (string | Buffer)[];
+  /**
+   * Call once the answer is done with: `sent` when all of it was handed to the OS (the response's
+   * `finish`), false when it was cut short (its chunks may still sit in a dead socket's queue, so
+   * their buffers are left to the garbage collector instead of being written again). Idempotent.
+   */
+  release(sent: boolean): void;
+}
+
+/** A rendering and the responses writing it. */
+interface Rendering {
+  readonly text: Promise<{ readonly chunks: (string | Buffer)[]; readonly taken: readonly Buffer[] }>;
+  /** Responses that have it and have not released it. */
+  leases: number;
+  /** False once any of them was cut short. */
+  sent: boolean;
+}
+
 /** The metrics of one admin server. `attach()` subscribes to the supervisor; `detach()` undoes it. */
 export class AdminMetrics {
   /** The server's own registry, for the user's metrics; its text is appended to every scrape. */
@@ -43,7 +65,8 @@ export class AdminMetrics {
   readonly #reader: MetricsReader;
   readonly #series = new Map<string, ServiceSeries>();
   #attached = false;
-  #rendering: Promise<(string | Buffer)[]> | undefined;
+  readonly #pool = new BufferPool();
+  #rendering: Rendering | undefined;
 
   constructor(sup: AdminSupervisor, reader: MetricsReader) {
     this.#sup = sup;
@@ -71,16 +94,35 @@ export class AdminMetrics {
   }
 
   /** The exposition, as chunks to write in order, and its content type. */
-  async render(): Promise<{ readonly contentType: string; readonly chunks: readonly (string | Buffer)[] }> {
-    this.#rendering ??= this.#render().finally(() => {
-      this.#rendering = undefined;
-    });
-    return { contentType: EXPOSITION_CONTENT_TYPE, chunks: await this.#rendering };
+  async render(): Promise<MetricsAnswer> {
+    let r = this.#rendering;
+    if (r === undefined) {
+      const text = this.#render().finally(() => {
+        this.#rendering = undefined;
+      });
+      r = { text, leases: 0, sent: true };
+      this.#rendering = r;
+    }
+    // Taken before the first await, so a rendering cannot be given back while anyone waits for it.
+    r.leases++;
+    const rendering = r;
+    let released = false;
+    const { chunks, taken } = await rendering.text;
+    return {
+      contentType: EXPOSITION_CONTENT_TYPE,
+      chunks,
+      release: (sent) => {
+        if (released) return;
+        released = true;
+        if (!sent) rendering.sent = false;
+        if (--rendering.leases === 0 && rendering.sent) this.#pool.give(taken);
+      },
+    };
   }
 
-  async #render(): Promise<(string | Buffer)[]> {
+  async #render(): Promise<{ readonly chunks: (string | Buffer)[]; readonly taken: readonly Buffer[] }> {
     const sup = this.#sup;
-    const parts = newParts();
+    const parts = newParts(this.#pool);
     const names = sup.services();
     let sliceStart = performance.now();
     let now = sup.clock.now();
@@ -99,9 +141,10 @@ export class AdminMetrics {
       }
       writeService(parts, this.#seriesOf(name), m, now);
     }
-    const chunks: (string | Buffer)[] = joinParts(parts);
-    if (this.registry.getMetricsAsArray().length > 0) chunks.push(await this.registry.metrics());
-    return chunks;
+    const { chunks, taken } = joinParts(parts);
+    const all: (string | Buffer)[] = chunks;
+    if (this.registry.getMetricsAsArray().length > 0) all.push(await this.registry.metrics());
+    return { chunks: all, taken };
   }
 
   #seriesOf(service: string): ServiceSeries {

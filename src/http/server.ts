@@ -148,8 +148,11 @@ export function createAdminServer(sup: AdminSupervisor, options?: AdminServerOpt
       case '/health':
         return serveHealth(res, sup, reader, hub.lastEventId);
       case '/metrics': {
-        const { contentType, chunks } = await metrics.render();
-        return sendChunks(res, 200, contentType, chunks);
+        const answer = await metrics.render();
+        // `close` follows `finish` (everything handed to the OS) or a connection cut short.
+        if (res.destroyed) answer.release(false);
+        else res.once('close', () => answer.release(res.writableFinished));
+        return sendChunks(res, 200, answer.contentType, answer.chunks);
       }
       case '/events':
         if (!hub.accept(req, res, url)) {

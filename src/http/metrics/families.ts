@@ -10,7 +10,7 @@
  */
 import type { ServiceCounters } from '../../types.ts';
 import { CIRCUIT_STATES } from '../types.ts';
-import { ByteWriter, familyHeader, formatValue } from './exposition.ts';
+import { type BufferPool, ByteWriter, familyHeader, formatValue } from './exposition.ts';
 import {
   DURATION_BUCKETS,
   RAN_OUTCOMES,
@@ -90,26 +90,21 @@ const INDEX = Object.fromEntries(FAMILIES.map(([name], i) => [name, i])) as Reco
 /** One writer per family, in FAMILIES order (the format wants each family's lines together). */
 export type Parts = ByteWriter[];
 
-export function newParts(): Parts {
+export function newParts(pool: BufferPool): Parts {
   return FAMILIES.map(([name, type, help]) => {
-    const w = new ByteWriter();
+    const w = new ByteWriter(pool);
     w.write(familyHeader(name, type, help));
     return w;
   });
 }
 
-/** The whole exposition, family after family, as buffers to write in order. */
-export function joinParts(parts: Parts): Buffer[] {
-  return parts.flatMap((w) => w.finish());
+/**
+ * The whole exposition, family after family, as buffers to write in order, and the pool buffers
+ * behind them (to give back once the answer has been sent).
+ */
+export function joinParts(parts: Parts): { readonly chunks: Buffer[]; readonly taken: Buffer[] } {
+  return { chunks: parts.flatMap((w) => w.finish()), taken: parts.flatMap((w) => w.taken()) };
 }
-
-const OUTCOME_SLOTS = [
-  ['success', Slot.success],
-  ['failure', Slot.failure],
-  ['timeout', Slot.timeout],
-  ['rejected', Slot.rejected],
-  ['aborted', Slot.aborted],
-] as const;
 
 const STATE_LABELS = CIRCUIT_STATES.map((s) => `,state="${s}"} `);
 const TRANSITION_KEYS = TRANSITIONS.map(([from, to]) => STATE_INDEX.get(from)! * 5 + STATE_INDEX.get(to)!);
@@ -120,31 +115,23 @@ const LE_LABELS = [...DURATION_BUCKETS.map((b) => `,le="${b}"} `), ',le="+Inf"} 
 
 /** Appends the lines of one service whose metrics were read. */
 export function writeService(parts: Parts, s: ServiceSeries, m: ServiceCounters, now: number): void {
+  // Straight-line on purpose: a scrape runs this for every service (no closures per call).
   const l = s.label;
-  const add = (family: number, line: string): void => {
-    parts[family]!.write(line);
-  };
-
   let text = '';
   for (let i = 0; i < CIRCUIT_STATES.length; i++) {
     text += `breakwater_circuit_state{${l}${STATE_LABELS[i]}${m.state === CIRCUIT_STATES[i] ? 1 : 0}\n`;
   }
-  add(INDEX.breakwater_circuit_state, text);
+  parts[INDEX.breakwater_circuit_state]!.write(text);
 
   // failedRequests includes timeouts; they get their own outcome so the outcomes add up.
-  const raw = [
-    m.successfulRequests,
-    Math.max(0, m.failedRequests - m.timedOutRequests),
-    m.timedOutRequests,
-    m.rejectedRequests,
-    m.abortedRequests,
-  ];
-  text = '';
-  for (let i = 0; i < OUTCOME_SLOTS.length; i++) {
-    const [outcome, slot] = OUTCOME_SLOTS[i]!;
-    text += `breakwater_calls_total{${l},outcome="${outcome}"} ${s.monotonic(slot, raw[i]!)}\n`;
-  }
-  add(INDEX.breakwater_calls_total, text);
+  const calls = `breakwater_calls_total{${l},outcome=`;
+  parts[INDEX.breakwater_calls_total]!.write(
+    `${calls}"success"} ${s.monotonic(Slot.success, m.successfulRequests)}\n` +
+      `${calls}"failure"} ${s.monotonic(Slot.failure, Math.max(0, m.failedRequests - m.timedOutRequests))}\n` +
+      `${calls}"timeout"} ${s.monotonic(Slot.timeout, m.timedOutRequests)}\n` +
+      `${calls}"rejected"} ${s.monotonic(Slot.rejected, m.rejectedRequests)}\n` +
+      `${calls}"aborted"} ${s.monotonic(Slot.aborted, m.abortedRequests)}\n`,
+  );
 
   const durations = parts[INDEX.breakwater_call_duration_seconds]!;
   for (let o = 0; o < RAN_OUTCOMES.length; o++) {
@@ -163,57 +150,57 @@ export function writeService(parts: Parts, s: ServiceSeries, m: ServiceCounters,
   }
   parts[INDEX.breakwater_transitions_total]!.writeBytes(transitions);
 
-  const counter = (family: number, name: string, slot: number, value: number): void => {
-    add(family, `${name}{${l}} ${s.monotonic(slot, value)}\n`);
-  };
-  counter(
+  const tail = `{${l}} `;
+  writeCounter(
+    parts,
     INDEX.breakwater_rejections_total,
-    'breakwater_rejections_total',
-    Slot.rejected,
-    m.rejectedRequests,
+    tail,
+    s.monotonic(Slot.rejected, m.rejectedRequests),
   );
-  counter(INDEX.breakwater_fallbacks_total, 'breakwater_fallbacks_total', Slot.fallbacks, m.fallbacks);
-  counter(INDEX.breakwater_late_results_total, 'breakwater_late_results_total', Slot.late, m.lateResults);
-  counter(INDEX.breakwater_opens_total, 'breakwater_opens_total', Slot.opens, m.opens);
+  writeCounter(parts, INDEX.breakwater_fallbacks_total, tail, s.monotonic(Slot.fallbacks, m.fallbacks));
+  writeCounter(parts, INDEX.breakwater_late_results_total, tail, s.monotonic(Slot.late, m.lateResults));
+  writeCounter(parts, INDEX.breakwater_opens_total, tail, s.monotonic(Slot.opens, m.opens));
   const pool = m.pool;
   if (pool !== undefined) {
-    counter(
+    writeCounter(
+      parts,
       INDEX.breakwater_pool_restarts_total,
-      'breakwater_pool_restarts_total',
-      Slot.poolRestarts,
-      pool.restarts,
+      tail,
+      s.monotonic(Slot.poolRestarts, pool.restarts),
     );
   }
 
-  const gauge = (family: number, name: string, value: number): void => {
-    add(family, `${name}{${l}} ${formatValue(value)}\n`);
-  };
-  gauge(INDEX.breakwater_consecutive_failures, 'breakwater_consecutive_failures', m.consecutiveFailures);
-  gauge(
+  writeGauge(parts, INDEX.breakwater_consecutive_failures, tail, m.consecutiveFailures);
+  writeGauge(
+    parts,
     INDEX.breakwater_failure_ratio,
-    'breakwater_failure_ratio',
+    tail,
     s.failureRatio(now, m.successfulRequests, m.failedRequests + m.rejectedRequests),
   );
-  gauge(INDEX.breakwater_window_failure_ratio, 'breakwater_window_failure_ratio', m.failureRate);
-  gauge(INDEX.breakwater_window_slow_call_ratio, 'breakwater_window_slow_call_ratio', m.slowCallRate);
-  gauge(INDEX.breakwater_calls_in_flight, 'breakwater_calls_in_flight', m.inFlight);
-  gauge(
-    INDEX.breakwater_last_state_change_timestamp_seconds,
-    'breakwater_last_state_change_timestamp_seconds',
-    m.lastStateChange / 1000,
-  );
+  writeGauge(parts, INDEX.breakwater_window_failure_ratio, tail, m.failureRate);
+  writeGauge(parts, INDEX.breakwater_window_slow_call_ratio, tail, m.slowCallRate);
+  writeGauge(parts, INDEX.breakwater_calls_in_flight, tail, m.inFlight);
+  writeGauge(parts, INDEX.breakwater_last_state_change_timestamp_seconds, tail, m.lastStateChange / 1000);
   if (m.nextRecoveryAttempt !== null) {
-    gauge(
-      INDEX.breakwater_next_recovery_timestamp_seconds,
-      'breakwater_next_recovery_timestamp_seconds',
-      m.nextRecoveryAttempt / 1000,
-    );
+    writeGauge(parts, INDEX.breakwater_next_recovery_timestamp_seconds, tail, m.nextRecoveryAttempt / 1000);
   }
   if (pool !== undefined) {
-    gauge(INDEX.breakwater_pool_threads, 'breakwater_pool_threads', pool.threads);
-    gauge(INDEX.breakwater_pool_queue_length, 'breakwater_pool_queue_length', pool.queued);
-    gauge(INDEX.breakwater_pool_broken, 'breakwater_pool_broken', pool.broken ? 1 : 0);
+    writeGauge(parts, INDEX.breakwater_pool_threads, tail, pool.threads);
+    writeGauge(parts, INDEX.breakwater_pool_queue_length, tail, pool.queued);
+    writeGauge(parts, INDEX.breakwater_pool_broken, tail, pool.broken ? 1 : 0);
   }
+}
+
+const NAMES: readonly string[] = FAMILIES.map(([name]) => name);
+
+/** `<family>{service="…"} <value>` of a counter (already monotonic). */
+function writeCounter(parts: Parts, family: number, tail: string, value: number): void {
+  parts[family]!.write(`${NAMES[family]}${tail}${value}\n`);
+}
+
+/** `<family>{service="…"} <value>` of a gauge (which may be NaN or infinite). */
+function writeGauge(parts: Parts, family: number, tail: string, value: number): void {
+  parts[family]!.write(`${NAMES[family]}${tail}${formatValue(value)}\n`);
 }
 
 /** The lines of one duration histogram (outcome `o`) of one service. */
