@@ -4,14 +4,17 @@
  * when the calls themselves keep the thread's event loop busy (parsing big answers, say), running
  * more of them at once adds no throughput, it only makes every one of them slower: 12 calls of
  * 40 ms of CPU each all finish near 480 ms instead of one every 40 ms, and against a 1 s timeout
- * a burst of them times out together. So while the loop is saturated the pacer halves how many
- * run at once, down to about TARGET_MS of their measured work; the other calls wait in the
- * thread's inbox, where the time is queue time (their run timeout starts when they begin). While
- * the loop has room and calls wait, it raises the cap again, by one per beat or at once to what
- * the measured cost allows.
- *
- * `tick` runs on the heartbeat (every HEARTBEAT_MS) with that beat's event-loop figures, so the
- * per-call cost is one counter increment.
+ * a burst of them times out together. So:
+ * - while the loop is saturated (busy ≥ 90% of a beat) the pacer halves how many run at once,
+ *   down to what fits: about TARGET_MS of the calls' measured loop time;
+ * - while it has room (busy < 80%) and calls wait, it raises the cap at once to what fits, and
+ *   beyond that by one per beat, only as long as calls don't take longer for it (run time within
+ *   1.5x the best recently seen: more at once must not just share a CPU that is busy elsewhere,
+ *   e.g. with the process that serves those answers);
+ * - when calls take more than twice that best time and the cap is above what fits, it steps down.
+ * The waiting calls wait in the thread's inbox, which is queue time (their run timeout starts when
+ * they begin). `tick` runs on the heartbeat (every HEARTBEAT_MS) with that beat's event-loop
+ * figures; per call the pacer reads the clock when it starts and ends.
  */
 
 /** The loop is saturated when it was busy at least this fraction of the last beat. */
@@ -20,23 +23,52 @@ const SATURATED = 0.9;
 const ROOM = 0.8;
 /** About this much of the thread's work (ms of busy loop) may run at once while saturated. */
 const TARGET_MS = 100;
-
 /** Per beat, the weight the older figures keep (about three beats of memory). */
 const DECAY = 0.7;
+/** The best run time seen forgets this fast (per beat), so a lasting change becomes the norm. */
+const FORGET = 1.02;
 
 export class Pacer {
   /** Calls that may run at once now: 1..limit. */
   cap: number;
-  /** Calls that finished since the last tick (sync or async). */
-  finished = 0;
   readonly #limit: number;
+  /** When each running call started (performance.now()), by slot. */
+  readonly #startedAt: Float64Array;
+  /** Calls that finished since the last tick, and the run time of the asynchronous ones. */
+  #finished = 0;
+  #timed = 0;
+  #runMs = 0;
   /** Busy-loop ms and finished calls over the last few beats, exponentially weighted. */
   #busyMs = 0;
   #done = 0;
+  /** The shortest mean run time of a beat's calls, slowly forgotten; 0 until measured. */
+  #bestRunMs = 0;
 
-  constructor(limit: number) {
+  readonly #now: () => number;
+
+  /** `now`: the clock of run times (tests pass their own). */
+  constructor(limit: number, slots: number, now: () => number = () => performance.now()) {
+    this.#now = now;
     this.#limit = limit;
     this.cap = limit;
+    this.#startedAt = new Float64Array(slots);
+  }
+
+  /** An asynchronous call began in `slot`. */
+  started(slot: number): void {
+    this.#startedAt[slot] = this.#now();
+  }
+
+  /** The asynchronous call in `slot` ended. */
+  ended(slot: number): void {
+    this.#finished++;
+    this.#timed++;
+    this.#runMs += this.#now() - (this.#startedAt[slot] as number);
+  }
+
+  /** A synchronous call ran (its loop time counts; its run time is not a sign of contention). */
+  ranSync(): void {
+    this.#finished++;
   }
 
   /**
@@ -47,15 +79,27 @@ export class Pacer {
     // Sums over a few beats rather than a ratio per beat: calls that ran for several beats and
     // finished in this one must not read as cheap.
     this.#busyMs = DECAY * this.#busyMs + activeMs;
-    this.#done = DECAY * this.#done + this.finished;
-    this.finished = 0;
+    this.#done = DECAY * this.#done + this.#finished;
+    const runMs = this.#timed > 0 ? this.#runMs / this.#timed : undefined;
+    this.#finished = 0;
+    this.#timed = 0;
+    this.#runMs = 0;
+    if (runMs !== undefined) {
+      this.#bestRunMs = this.#bestRunMs === 0 ? runMs : Math.min(runMs, this.#bestRunMs * FORGET);
+    }
     const fits = this.#done > 0 ? Math.floor(TARGET_MS / (this.#busyMs / this.#done)) : undefined;
     if (utilization >= SATURATED) {
-      // Halve what runs, down to what ~TARGET_MS of measured work allows (cheap calls that fill
-      // the loop keep their concurrency: fewer of them at once would not make any faster).
+      // Cheap calls that fill the loop keep their concurrency: fewer at once would not make any faster.
       this.cap = clamp(Math.max(fits ?? 1, Math.floor(Math.min(this.cap, running) / 2)), this.#limit);
+      return;
+    }
+    const floor = fits ?? this.#limit;
+    if (runMs !== undefined && runMs > 2 * this.#bestRunMs && this.cap > floor) {
+      this.cap = clamp(Math.max(floor, this.cap - 1), this.#limit);
     } else if (utilization < ROOM && waiting && this.cap < this.#limit) {
-      this.cap = clamp(Math.max(this.cap + 1, fits ?? this.#limit), this.#limit);
+      if (this.cap < floor) this.cap = clamp(floor, this.#limit);
+      else if (runMs === undefined || runMs <= 1.5 * this.#bestRunMs)
+        this.cap = clamp(this.cap + 1, this.#limit);
     }
   }
 }

@@ -91,7 +91,7 @@ export function lane(task: LaneTask): void {
   };
   const done = (slot: number, kind: Outcome, value: unknown): void => {
     running--;
-    if (pacer !== undefined) pacer.finished++;
+    pacer?.ended(slot);
     out.push(slot, kind, value);
     pump();
     later();
@@ -113,10 +113,12 @@ export function lane(task: LaneTask): void {
       }
       if (late) out.push(slot, Began, undefined);
       const value = invoke(slot, name, args, done);
-      if (value === PENDING) running++;
-      else {
+      if (value === PENDING) {
+        running++;
+        pacer?.started(slot);
+      } else {
         out.push(slot, syncKind, value);
-        if (pacer !== undefined) pacer.finished++;
+        pacer?.ranSync();
       }
       if (pendingImmediates() > 0 && holdBack && head < inbox.length) {
         // The handler scheduled work for after this turn (maybe its thread's exit): the calls
@@ -144,7 +146,7 @@ export function lane(task: LaneTask): void {
     nativeSetImmediate(serve);
   };
   // Batching mode promises a batch runs in one turn: only a concurrency limit is paced.
-  const pacer = holdBack && limit > 1 ? new Pacer(limit) : undefined;
+  const pacer = holdBack && limit > 1 ? new Pacer(limit, marks.length) : undefined;
   let loop = performance.eventLoopUtilization();
   const heartbeat = setInterval(() => {
     Atomics.add(beat, 0, 1);

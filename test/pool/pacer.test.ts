@@ -8,19 +8,41 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Pacer } from '../../workers/pacer.ts';
 import { makePool } from './helpers.ts';
 
+/** A pacer on a hand-driven clock, with helpers to finish calls of a given run time. */
+function pacer(limit: number) {
+  let now = 0;
+  const p = new Pacer(limit, 64, () => now);
+  return {
+    p,
+    /** `n` synchronous calls ran. */
+    sync(n: number): void {
+      for (let i = 0; i < n; i++) p.ranSync();
+    },
+    /** `n` asynchronous calls that each ran `ms`. */
+    async(n: number, ms: number): void {
+      for (let i = 0; i < n; i++) {
+        p.started(i);
+        now += ms;
+        p.ended(i);
+        now -= ms;
+      }
+    },
+  };
+}
+
 describe('Pacer', () => {
   it('starts at the limit and keeps it for cheap calls, even on a saturated loop', () => {
-    const p = new Pacer(16);
+    const { p, sync } = pacer(16);
     expect(p.cap).toBe(16);
     for (let beat = 0; beat < 10; beat++) {
-      p.finished = 500; // 0.2 ms of loop per call
+      sync(500); // 0.2 ms of loop per call
       p.tick(100, 1, 16, true);
       expect(p.cap).toBe(16);
     }
   });
 
   it('halves what runs while the loop is saturated and nothing has finished', () => {
-    const p = new Pacer(16);
+    const { p } = pacer(16);
     const caps: number[] = [];
     for (let beat = 0; beat < 5; beat++) {
       p.tick(100, 1, 16, true);
@@ -30,10 +52,10 @@ describe('Pacer', () => {
   });
 
   it('never goes below what ~100 ms of measured work allows while saturated', () => {
-    const p = new Pacer(16);
+    const { p, async } = pacer(16);
     const caps: number[] = [];
     for (let beat = 0; beat < 4; beat++) {
-      p.finished = 4; // 25 ms of loop per call: 4 fit in 100 ms
+      async(4, 100); // 25 ms of loop per call: 4 fit in 100 ms
       p.tick(100, 1, 16, true);
       caps.push(p.cap);
     }
@@ -41,31 +63,65 @@ describe('Pacer', () => {
   });
 
   it('weighs the cost over several beats, so long calls finishing together do not read as cheap', () => {
-    const p = new Pacer(16);
+    const { p, async } = pacer(16);
     p.tick(100, 1, 12, true);
     p.tick(100, 1, 12, true);
     p.tick(100, 1, 12, true);
     // The 12 calls finish in the fourth beat: ~21 ms each over the weighted four beats
     // (1 + 0.7 + 0.49 + 0.343 = 2.533 beats of 100 ms), not 100/12 ms.
-    p.finished = 12;
+    async(12, 400);
     p.tick(100, 1, 0, true);
     expect(p.cap).toBe(Math.floor(100 / (253.3 / 12)));
     expect(p.cap).toBe(4);
   });
 
-  it('raises the cap when the loop has room and calls wait, and only then', () => {
-    const p = new Pacer(8);
-    p.finished = 4;
+  it('with room and calls waiting, rises at once to what fits, then by one while calls stay as fast', () => {
+    const { p, async } = pacer(16);
+    async(5, 50); // 20 ms of loop per call: 5 fit
+    p.tick(100, 1, 16, true);
+    expect(p.cap).toBe(8); // saturated: halved (8 > 5)
+    async(5, 50);
+    p.tick(100, 1, 8, true);
+    expect(p.cap).toBe(5);
+    async(2, 50);
+    p.tick(40, 0.4, 5, false); // room, but nothing waits
+    expect(p.cap).toBe(5);
+    async(2, 60); // room, calls wait, run time within 1.5x the best: one more
+    p.tick(40, 0.4, 5, true);
+    expect(p.cap).toBe(6);
+    async(2, 70);
+    p.tick(85, 0.85, 6, true); // between the thresholds: unchanged
+    expect(p.cap).toBe(6);
+    async(2, 90); // slower than 1.5x the best (50 ms): no more
+    p.tick(40, 0.4, 6, true);
+    expect(p.cap).toBe(6);
+  });
+
+  it('steps down towards what fits when calls take more than twice their best time', () => {
+    const { p, async } = pacer(16);
+    async(5, 50);
+    p.tick(100, 1, 16, true);
+    async(5, 50);
+    p.tick(100, 1, 8, true);
+    expect(p.cap).toBe(5);
+    for (let beat = 0; beat < 5; beat++) {
+      async(2, 40); // fast, cheap on the loop: room to grow
+      p.tick(20, 0.2, p.cap, true);
+    }
+    const grown = p.cap;
+    expect(grown).toBeGreaterThan(5);
+    async(2, 200); // now 5x slower: the CPU is busy elsewhere
+    p.tick(20, 0.2, grown, true);
+    expect(p.cap).toBe(grown - 1);
+  });
+
+  it('goes straight back to the limit once cheap calls are measured', () => {
+    const { p, async, sync } = pacer(8);
+    async(4, 100);
     p.tick(100, 1, 8, true);
     expect(p.cap).toBe(4);
-    p.tick(30, 0.3, 4, false); // room, but nothing waits
-    expect(p.cap).toBe(4);
-    p.tick(30, 0.3, 4, true); // by one (the measured cost alone says 2)
-    expect(p.cap).toBe(5);
-    p.tick(85, 0.85, 5, true); // between the thresholds: unchanged
-    expect(p.cap).toBe(5);
-    p.finished = 100; // cheap calls now: straight to what fits
-    p.tick(20, 0.2, 5, true);
+    sync(200);
+    p.tick(20, 0.2, 4, true);
     expect(p.cap).toBe(8);
   });
 
@@ -75,7 +131,8 @@ describe('Pacer', () => {
         fc.integer({ min: 1, max: 64 }),
         fc.array(
           fc.record({
-            finished: fc.nat(1000),
+            finished: fc.nat(200),
+            runMs: fc.double({ min: 0, max: 2_000, noNaN: true }),
             active: fc.double({ min: 0, max: 100, noNaN: true }),
             running: fc.nat(64),
             waiting: fc.boolean(),
@@ -83,9 +140,9 @@ describe('Pacer', () => {
           { maxLength: 40 },
         ),
         (limit, beats) => {
-          const p = new Pacer(limit);
+          const { p, async } = pacer(limit);
           for (const b of beats) {
-            p.finished = b.finished;
+            async(b.finished, b.runMs);
             p.tick(b.active, b.active / 100, b.running, b.waiting);
             expect(Number.isInteger(p.cap)).toBe(true);
             expect(p.cap).toBeGreaterThanOrEqual(1);
