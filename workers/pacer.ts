@@ -7,11 +7,13 @@
  * a burst of them times out together. So:
  * - while the loop is saturated (busy ≥ 90% of a beat) the pacer halves how many run at once,
  *   down to what fits: about TARGET_MS of the calls' measured loop time;
- * - while it has room (busy < 80%) and calls wait, it raises the cap at once to what fits, and
- *   beyond that by one per beat, only as long as calls don't take longer for it (run time within
- *   1.5x the best recently seen: more at once must not just share a CPU that is busy elsewhere,
- *   e.g. with the process that serves those answers);
- * - when calls take more than twice that best time and the cap is above what fits, it steps down.
+ * - calls that cost little loop time (all `limit` of them fit) get the whole limit back as soon
+ *   as the loop has room (busy < 80%) and calls wait;
+ * - heavier calls are also paced by their run time: with room and calls waiting they get one more
+ *   slot per beat only while they run within 1.5x the best mean run time recently seen, and when
+ *   they take more than twice that the cap shrinks in proportion. A thread's loop can have room
+ *   while the CPU is busy elsewhere (4 threads on 2 cores, or the process serving those answers):
+ *   more at once then only makes each call slower.
  * The waiting calls wait in the thread's inbox, which is queue time (their run timeout starts when
  * they begin). `tick` runs on the heartbeat (every HEARTBEAT_MS) with that beat's event-loop
  * figures; per call the pacer reads the clock when it starts and ends.
@@ -25,6 +27,10 @@ const ROOM = 0.8;
 const TARGET_MS = 100;
 /** Per beat, the weight the older figures keep (about three beats of memory). */
 const DECAY = 0.7;
+/** Heavy calls may get one more slot while their run time is within this factor of the best... */
+const FASTER = 1.5;
+/** ...and lose slots when it is beyond this one. */
+const SLOWER = 2;
 /** The best run time seen forgets this fast (per beat), so a lasting change becomes the norm. */
 const FORGET = 1.02;
 
@@ -93,12 +99,15 @@ export class Pacer {
       this.cap = clamp(Math.max(fits ?? 1, Math.floor(Math.min(this.cap, running) / 2)), this.#limit);
       return;
     }
-    const floor = fits ?? this.#limit;
-    if (runMs !== undefined && runMs > 2 * this.#bestRunMs && this.cap > floor) {
-      this.cap = clamp(Math.max(floor, this.cap - 1), this.#limit);
+    // Calls whose loop time matters (fewer than `limit` fit in TARGET_MS) are also paced by their
+    // run time: when more at once only makes each slower, the CPU (or what they wait on) is full.
+    const heavy = fits !== undefined && fits < this.#limit;
+    if (heavy && runMs !== undefined && runMs > SLOWER * this.#bestRunMs) {
+      const scaled = Math.floor((this.cap * FASTER * this.#bestRunMs) / runMs);
+      this.cap = clamp(Math.min(this.cap - 1, scaled), this.#limit);
     } else if (utilization < ROOM && waiting && this.cap < this.#limit) {
-      if (this.cap < floor) this.cap = clamp(floor, this.#limit);
-      else if (runMs === undefined || runMs <= 1.5 * this.#bestRunMs)
+      if (!heavy) this.cap = this.#limit;
+      else if (runMs === undefined || runMs <= FASTER * this.#bestRunMs)
         this.cap = clamp(this.cap + 1, this.#limit);
     }
   }

@@ -75,7 +75,7 @@ describe('Pacer', () => {
     expect(p.cap).toBe(4);
   });
 
-  it('with room and calls waiting, rises at once to what fits, then by one while calls stay as fast', () => {
+  it('with room and calls waiting, heavy calls get one more slot per beat while they stay as fast', () => {
     const { p, async } = pacer(16);
     async(5, 50); // 20 ms of loop per call: 5 fit
     p.tick(100, 1, 16, true);
@@ -97,7 +97,7 @@ describe('Pacer', () => {
     expect(p.cap).toBe(6);
   });
 
-  it('steps down towards what fits when calls take more than twice their best time', () => {
+  it('shrinks in proportion when heavy calls take more than twice their best time', () => {
     const { p, async } = pacer(16);
     async(5, 50);
     p.tick(100, 1, 16, true);
@@ -112,7 +112,10 @@ describe('Pacer', () => {
     expect(grown).toBeGreaterThan(5);
     async(2, 200); // now 5x slower: the CPU is busy elsewhere
     p.tick(20, 0.2, grown, true);
-    expect(p.cap).toBe(grown - 1);
+    expect(p.cap).toBe(Math.floor((grown * 1.5 * 40) / 200));
+    async(2, 70); // within 2x: holds
+    p.tick(20, 0.2, p.cap, false);
+    expect(p.cap).toBe(Math.floor((grown * 1.5 * 40) / 200));
   });
 
   it('goes straight back to the limit once cheap calls are measured', () => {
