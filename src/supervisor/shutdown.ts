@@ -1,14 +1,35 @@
 /**
- * close(): calls are refused from the start (the engine is marked closing by the caller); with
+ * close(): options are validated before anything changes; then calls are refused (the engine is
+ * marked closing); with
  * `drain`, admitted calls may finish within `timeoutMs`; then every call left is given up with
  * ERR_SUPERVISOR_CLOSED, pools are closed without respawning, timers cancelled, connections
  * closed and listeners removed.
  */
+import type { Fleet } from '../fleet/types.ts';
 import type { RemoteConnection } from '../remote/expose.ts';
 import type { Engine } from './engine.ts';
 import type { ServiceRecord } from './service.ts';
+import { resolveCloseOptions } from './supervisor-options.ts';
 
-export async function shutdown(
+/**
+ * The whole of a first close(): throws on bad options before anything changes (the caller turns
+ * that into a rejection and stays open); the fleet closes after the drain.
+ */
+export function closeSupervisor(
+  e: Engine,
+  services: ReadonlyMap<string, ServiceRecord>,
+  connections: Set<RemoteConnection>,
+  fleet: Fleet | undefined,
+  options: unknown,
+): Promise<void> {
+  const o = resolveCloseOptions(options);
+  e.close();
+  const down = shutdown(e, services, connections, o.drain, o.timeoutMs);
+  // The fleet closes with its supervisor (a lease it holds is released), after the drain.
+  return fleet === undefined ? down : down.finally(() => fleet.close());
+}
+
+async function shutdown(
   e: Engine,
   services: ReadonlyMap<string, ServiceRecord>,
   connections: Set<RemoteConnection>,

@@ -73,6 +73,14 @@ export function resolveSupervisorOptions(input: unknown): ResolvedSupervisorOpti
   };
 }
 
+/** Options of `Supervisor.close()`. */
+export interface CloseOptions {
+  /** Let running (and, for pools, queued) calls finish first. @default false */
+  readonly drain?: boolean;
+  /** Bound on draining; what is left then is rejected with ERR_SUPERVISOR_CLOSED. @default 30_000 */
+  readonly timeoutMs?: number;
+}
+
 /** `close()`'s options, checked before close() changes anything. */
 export function resolveCloseOptions(input: unknown): { drain: boolean; timeoutMs: number } {
   const o = objectOption(input, 'options') ?? {};

@@ -1,7 +1,8 @@
 /**
  * The public facade: one supervisor owns every breaker, keyed by service name (the GenServer of the
  * Elixir reference). It looks a service up and delegates: calls to the pipeline (pipeline.ts; its
- * hot-path shortcut in fast-path.ts), registration to register.ts, shutdown to shutdown.ts.
+ * hot-path shortcut in fast-path.ts), registration to register.ts, manual controls to control.ts,
+ * close() to shutdown.ts.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { checkCall, checkPoolCall } from '../call-checks.ts';
@@ -13,26 +14,21 @@ import { createServiceProxy, type ServiceProxy } from '../proxy.ts';
 import { openConnection, type RemoteConnection } from '../remote/expose.ts';
 import type { Clock } from '../time/clock.ts';
 import type * as T from '../types.ts';
+import { manualControl } from './control.ts';
 import { Engine } from './engine.ts';
 import { fastRun } from './fast-path.ts';
-import { checkFleetCommand, manualScope, SupervisorFleetHost } from './fleet-host.ts';
+import { SupervisorFleetHost } from './fleet-host.ts';
 import { registerInternals } from './hooks.ts';
 import type { Work } from './inline.ts';
 import { runCall, runCallResult, toResult } from './pipeline.ts';
 import { allMetrics, healthReport } from './reads.ts';
 import { Registry } from './register.ts';
 import { rejectLater } from './reject-later.ts';
-import { shutdown } from './shutdown.ts';
+import { closeSupervisor } from './shutdown.ts';
 import { takeSnapshot } from './snapshot.ts';
-import { resolveCloseOptions, resolveSupervisorOptions } from './supervisor-options.ts';
-import { applyTransition } from './transitions.ts';
+import { type CloseOptions, resolveSupervisorOptions } from './supervisor-options.ts';
 
-export interface CloseOptions {
-  /** Let running (and, for pools, queued) calls finish first. @default false */
-  readonly drain?: boolean;
-  /** Bound on draining; what is left then is rejected with ERR_SUPERVISOR_CLOSED. @default 30_000 */
-  readonly timeoutMs?: number;
-}
+type Op = (b: core.Breaker, now: number) => core.Transition | null;
 
 export class Supervisor implements AsyncDisposable {
   readonly #e: Engine;
@@ -239,18 +235,11 @@ export class Supervisor implements AsyncDisposable {
    * Idempotent. Bad options reject before anything changes.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    if (this.#closing !== undefined) return this.#closing;
-    let o: { drain: boolean; timeoutMs: number };
     try {
-      o = resolveCloseOptions(options);
+      this.#closing ??= closeSupervisor(this.#e, this.#r.services, this.#connections, this.#fleet, options);
     } catch (error) {
       return rejectLater(error);
     }
-    this.#e.close();
-    const fleet = this.#fleet;
-    const down = shutdown(this.#e, this.#r.services, this.#connections, o.drain, o.timeoutMs);
-    // The fleet closes with its supervisor (a lease it holds is released), after the drain.
-    this.#closing = fleet === undefined ? down : down.finally(() => fleet.close());
     return this.#closing;
   }
 
@@ -258,17 +247,7 @@ export class Supervisor implements AsyncDisposable {
     await this.close();
   }
 
-  #manual(
-    name: string,
-    op: (b: core.Breaker, now: number) => core.Transition | null,
-    command: FleetCommand,
-    options: T.ManualOptions | undefined,
-  ): void {
-    const scope = manualScope(options, this.#fleet);
-    const svc = this.#r.get(name);
-    if (scope === 'fleet') checkFleetCommand(name, svc.options.fleet);
-    const t = op(svc.breaker, this.#e.clock.now());
-    if (t !== null) applyTransition(this.#e, svc, t);
-    if (scope === 'fleet') this.#fleet?.command(name, command);
+  #manual(name: string, op: Op, command: FleetCommand, options: T.ManualOptions | undefined): void {
+    manualControl(this.#e, this.#r, this.#fleet, name, op, command, options);
   }
 }
