@@ -18,6 +18,8 @@
  * they begin). `tick` runs on the heartbeat (every HEARTBEAT_MS) with that beat's event-loop
  * figures; per call the pacer reads the clock when it starts and ends.
  */
+// The module's `performance`: the global of that name is a lazy getter, read on every call.
+import { performance } from 'node:perf_hooks';
 
 /** The loop is saturated when it was busy at least this fraction of the last beat. */
 const SATURATED = 0.9;

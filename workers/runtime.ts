@@ -59,6 +59,8 @@ export function lane(task: LaneTask): void {
   const limit = task.concurrency > 0 ? task.concurrency : Number.POSITIVE_INFINITY;
   const holdBack = task.concurrency > 0;
   const beat = new Int32Array(task.heartbeat);
+  // Batching mode promises a batch runs in one turn: only a concurrency limit is paced.
+  const pacer = holdBack && limit > 1 ? new Pacer(limit, marks.length) : undefined;
   /** Calls not started yet, flat: slot, handler, args, when sent, which message brought them. */
   let inbox: unknown[] = [];
   let head = 0;
@@ -145,8 +147,6 @@ export function lane(task: LaneTask): void {
     deferred = true;
     nativeSetImmediate(serve);
   };
-  // Batching mode promises a batch runs in one turn: only a concurrency limit is paced.
-  const pacer = holdBack && limit > 1 ? new Pacer(limit, marks.length) : undefined;
   let loop = performance.eventLoopUtilization();
   const heartbeat = setInterval(() => {
     Atomics.add(beat, 0, 1);
