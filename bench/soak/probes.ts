@@ -2,7 +2,7 @@
  * What the soak watches in the process: heap after a full gc, OS threads, active handles, process
  * listeners, and live timers (unref'd included, see ../lib/timers.ts).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { heapAfterGc } from '../lib/gc.ts';
 
 export interface ProcessProbe {
@@ -23,6 +23,37 @@ export function osThreads(): number {
   } catch {
     return -1;
   }
+}
+
+/** This process's OS thread ids (Linux /proc; empty elsewhere). */
+export function threadIds(): Set<number> {
+  try {
+    return new Set(readdirSync('/proc/self/task').map(Number));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Thread ids in `now` and not in `before`, with how long each has been alive (Linux only). */
+export function newThreads(before: ReadonlySet<number>, now: ReadonlySet<number>): string[] {
+  const out: string[] = [];
+  let uptimeS = Number.NaN;
+  try {
+    uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  } catch {}
+  for (const tid of now) {
+    if (before.has(tid)) continue;
+    let age = '?';
+    try {
+      // Field 22 of stat (after the parenthesised name) is the start time in clock ticks (100/s).
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const started = Number(fields[19]) / 100;
+      age = `${(uptimeS - started).toFixed(1)} s`;
+    } catch {}
+    out.push(`tid ${tid} (alive ${age})`);
+  }
+  return out;
 }
 
 export function resources(): Record<string, number> {
