@@ -45,10 +45,17 @@ export function breakerInterceptor(options: BreakerInterceptorOptions): BreakerI
         queueMicrotask(() => answerError(handler, toError(error)));
         return true;
       }
-      const call = new BreakerCall(dispatch, request, handler, name, o.isFailureStatus);
-      const settled = o.supervisor.run(name, call.work);
-      if (call.started) {
-        settled.then(undefined, call.onRunRejected);
+      // The request's handler exists only once the breaker admits it: inline work runs inside
+      // run() or never, so a rejection (the open circuit) allocates none of it.
+      const admitted: { call: BreakerCall | undefined } = { call: undefined };
+      const settled = o.supervisor.run(name, () => {
+        const call = new BreakerCall(dispatch, request, handler, name, o.isFailureStatus);
+        admitted.call = call;
+        return call.start();
+      });
+      const call = admitted.call;
+      if (call !== undefined) {
+        settled.then(undefined, (error: unknown) => call.onRunRejected(error));
         return call.dispatched;
       }
       settled.then(
@@ -73,7 +80,6 @@ function toError(value: unknown): Error {
  * error before it.
  */
 class BreakerCall implements Dispatcher.DispatchHandler {
-  started = false;
   dispatched = true;
   #resolve: ((value: undefined) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
@@ -100,10 +106,9 @@ class BreakerCall implements Dispatcher.DispatchHandler {
     this.#isFailureStatus = isFailureStatus;
   }
 
-  /** The work run() admits: sends the request; settles when the answer starts. Takes no signal. */
-  readonly work = (): Promise<undefined> =>
-    new Promise<undefined>((resolve, reject) => {
-      this.started = true;
+  /** Sends the request: the work run() admits, settled when the answer starts. Takes no signal. */
+  start(): Promise<undefined> {
+    return new Promise<undefined>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
       try {
@@ -114,14 +119,15 @@ class BreakerCall implements Dispatcher.DispatchHandler {
         queueMicrotask(() => answerError(this.#handler, toError(error)));
       }
     });
+  }
 
   /** The breaker gave up on the request (its call timeout; close()): stop it with that error. */
-  readonly onRunRejected = (error: unknown): void => {
+  onRunRejected(error: unknown): void {
     if (!isCallTimeoutError(error) && (error as { code?: unknown })?.code !== 'ERR_SUPERVISOR_CLOSED') return;
     const reason = toError(error);
     if (this.#controller === undefined) this.#pendingAbort = reason;
     else if (!this.#controller.aborted) this.#controller.abort(reason);
-  };
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     this.#controller = controller;

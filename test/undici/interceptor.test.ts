@@ -7,7 +7,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Agent, fetch, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isCallTimeoutError, isCircuitOpenError, ManualClock, Supervisor } from '../../src/index.ts';
+import {
+  isCallTimeoutError,
+  isCircuitOpenError,
+  isHalfOpenFullError,
+  ManualClock,
+  Supervisor,
+} from '../../src/index.ts';
 import { breakerInterceptor, FailureStatusError } from '../../src/undici/index.ts';
 
 type Script = (req: IncomingMessage, res: ServerResponse) => void;
@@ -114,6 +120,57 @@ describe('breakerInterceptor', () => {
     });
   });
 
+  it('gives every rejected request its own ERR_CIRCUIT_OPEN, with the wait as of that request', async () => {
+    const u = await upstream(status(500));
+    const { clock, sup, dispatcher } = setup();
+    const name = `http ${u.origin}`;
+    for (let i = 0; i < 2; i++) await (await request(u.origin, { dispatcher })).body.dump();
+    expect(sup.state(name)).toBe('open');
+    clock.advance(400);
+    const first = await request(u.origin, { dispatcher }).catch((e: unknown) => e);
+    clock.advance(200);
+    const second = await request(u.origin, { dispatcher }).catch((e: unknown) => e);
+    expect(isCircuitOpenError(first) && isCircuitOpenError(second)).toBe(true);
+    expect(first).not.toBe(second);
+    expect(first).toMatchObject({ service: name, retryAfterMs: 600 });
+    expect(second).toMatchObject({ service: name, retryAfterMs: 400 });
+    expect(u.hits).toBe(2);
+  });
+
+  it('answers ERR_HALF_OPEN_FULL while the probes are out, and passes the probe through', async () => {
+    const u = await upstream(status(500));
+    const { clock, sup, dispatcher } = setup({
+      service: {
+        breaker: {
+          trip: { kind: 'consecutive', threshold: 1 },
+          openMs: 1_000,
+          halfOpen: { maxCalls: 1, successThreshold: 1 },
+          callTimeoutMs: 0,
+        },
+      },
+    });
+    const name = `http ${u.origin}`;
+    await (await request(u.origin, { dispatcher })).body.dump();
+    clock.advance(1_000);
+    expect(sup.state(name)).toBe('half-open');
+    let answer: () => void = () => undefined;
+    const probeArrived = new Promise<void>((resolve) => {
+      u.script = (_req, res) => {
+        answer = () => res.end('probe');
+        resolve();
+      };
+    });
+    const probe = request(u.origin, { dispatcher });
+    await probeArrived;
+    const refused = await request(u.origin, { dispatcher }).catch((e: unknown) => e);
+    expect(isHalfOpenFullError(refused)).toBe(true);
+    expect(u.hits).toBe(2);
+    answer();
+    const r = await probe;
+    expect([r.statusCode, await r.body.text()]).toEqual([200, 'probe']);
+    expect(sup.state(name)).toBe('closed');
+  });
+
   it('recovers through half-open probes once the upstream is healthy again', async () => {
     const u = await upstream(status(500));
     const { clock, sup, dispatcher } = setup();
@@ -188,6 +245,18 @@ describe('breakerInterceptor', () => {
     expect(isCallTimeoutError(error)).toBe(true);
     expect(sup.state(name)).toBe('open');
     expect(sup.metrics(name).timedOutRequests).toBe(1);
+  });
+
+  it('stops a request in flight with ERR_SUPERVISOR_CLOSED when the supervisor closes', async () => {
+    const u = await upstream(() => undefined); // never answers
+    const { sup, dispatcher } = setup({ service: { breaker: { callTimeoutMs: 5_000 } } });
+    const started = new Promise<void>((resolve) => {
+      u.script = () => resolve();
+    });
+    const pending = request(u.origin, { dispatcher }).catch((e: { code?: string }) => e.code);
+    await started;
+    await sup.close();
+    expect(await pending).toBe('ERR_SUPERVISOR_CLOSED');
   });
 
   it('keeps at most maxServices, unregistering the least recently used', async () => {
