@@ -5,6 +5,7 @@
  * Each mode is the bench's request shape (`await request(origin, { dispatcher })`, then the body
  * read, or the rejection caught), one at a time:
  * - open: breakerInterceptor() with the breaker forced open (ERR_CIRCUIT_OPEN);
+ * - fallback: the same with the service's fallback response (503, one header, a 4-byte body);
  * - floor: an interceptor that answers every request at once with one ready-made error, the way
  *   an answer without a socket must (onRequestStart, then onResponseError), no breaker at all:
  *   what undici's request() costs on an immediate error;
@@ -40,10 +41,18 @@ function fresh(): Error {
 const sup = new Supervisor();
 const service = { breaker: { callTimeoutMs: 0 } };
 const openSup = new Supervisor();
+const fbSup = new Supervisor();
+const fbService = {
+  breaker: { callTimeoutMs: 0 },
+  fallback: { value: { statusCode: 503, headers: { 'retry-after': '30' }, body: 'down' } },
+};
 const dispatchers: Record<string, Dispatcher> = {
   bare: new Agent({ connections: 1 }),
   closed: new Agent({ connections: 1 }).compose(breakerInterceptor({ supervisor: sup, service })),
   open: new Agent({ connections: 1 }).compose(breakerInterceptor({ supervisor: openSup, service })),
+  fallback: new Agent({ connections: 1 }).compose(
+    breakerInterceptor({ supervisor: fbSup, service: fbService }),
+  ),
   floor: new Agent({ connections: 1 }).compose(answerAtOnce(() => ready)),
   'floor-fresh': new Agent({ connections: 1 }).compose(answerAtOnce(fresh)),
 };
@@ -53,6 +62,8 @@ const get = async (dispatcher: Dispatcher): Promise<string> => {
 };
 await get(dispatchers.open as Dispatcher);
 openSup.forceOpen(`http ${origin}`);
+await get(dispatchers.fallback as Dispatcher);
+fbSup.forceOpen(`http ${origin}`);
 
 async function loop(dispatcher: Dispatcher, ms: number): Promise<number> {
   const end = performance.now() + ms;
@@ -84,6 +95,6 @@ if (mode === 'all') {
   console.log(`${mode}: ${(ns / 1000).toFixed(2)} µs/request`);
 }
 await Promise.all(Object.values(dispatchers).map((d) => d.close()));
-await Promise.all([sup.close(), openSup.close()]);
+await Promise.all([sup.close(), openSup.close(), fbSup.close()]);
 server.closeAllConnections();
 server.close();

@@ -76,22 +76,28 @@ export function answerFallback(
     return;
   }
   const controller = new LocalController();
-  const stopped = (): boolean => {
-    if (controller.aborted) handler.onResponseError?.(controller, controller.reason ?? new Error('aborted'));
-    return controller.aborted;
-  };
   try {
     handler.onRequestStart?.(controller, {});
-    if (stopped()) return;
+    if (stopped(handler, controller)) return;
     handler.onResponseStart?.(controller, response.statusCode, response.headers, '');
     if (response.body.length > 0 && request.method !== 'HEAD' && !controller.aborted) {
       handler.onResponseData?.(controller, response.body);
     }
-    if (stopped()) return;
+    if (stopped(handler, controller)) return;
     handler.onResponseEnd?.(controller, {});
   } catch (error) {
     handler.onResponseError?.(controller, error as Error);
   }
+}
+
+/**
+ * Whether the handler aborted the made-up answer; if so it gets the abort's reason as the error.
+ * A function of the module, not a closure per answer: transpilers that keep function names wrap
+ * each named closure they create in a defineProperty call.
+ */
+function stopped(handler: Dispatcher.DispatchHandler, controller: LocalController): boolean {
+  if (controller.aborted) handler.onResponseError?.(controller, controller.reason ?? new Error('aborted'));
+  return controller.aborted;
 }
 
 function checkResponse(

@@ -211,6 +211,23 @@ describe('breakerInterceptor', () => {
     expect(sup.metrics(`http ${u.origin}`).fallbacks).toBe(1);
   });
 
+  it("ends a fallback response with the caller's abort reason when the caller aborted", async () => {
+    const u = await upstream(status(502));
+    const { dispatcher } = setup({
+      service: {
+        breaker: { trip: { kind: 'consecutive', threshold: 1 }, callTimeoutMs: 0 },
+        fallback: { value: { statusCode: 503, body: 'fallback' } },
+      },
+    });
+    await (await request(u.origin, { dispatcher })).body.dump();
+    const reason = new Error('caller gave up');
+    const error = await request(u.origin, { dispatcher, signal: AbortSignal.abort(reason) }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBe(reason);
+    expect(u.hits).toBe(1);
+  });
+
   it('streams the body: the caller reads the start while the upstream is still writing', async () => {
     let finish: () => void = () => undefined;
     const u = await upstream((_req, res) => {
