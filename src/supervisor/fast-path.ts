@@ -1,6 +1,6 @@
 /**
- * The hot path of `run()`: every shortcut of the pipeline, behind one function. It applies to a
- * plain inline call (no options, work that takes no signal) through a closed breaker, while
+ * The hot path of `run()`: every shortcut of the pipeline, behind one function. It applies to an
+ * inline call with no options (work that takes a signal gets one of its own) through a closed breaker, while
  * nothing asks for every call to be timed, on a call not sampled for latency; with or without the
  * service's call timeout. Anything else goes through the pipeline (pipeline.ts), which does the
  * same steps in full: resolve the options → admit → execute → settle → apply transitions.
@@ -10,12 +10,15 @@
  * and the latency clock read each costing about as much as the rest of the wrapper. Measured with
  * `node --expose-gc --import tsx bench/profile/ab.ts inline | inline-default`: through the
  * pipeline 115 ns (1.00x cockatiel) and 247 ns (3.3x opossum); with these shortcuts 57 ns (1.9x
- * cockatiel) and 155 ns (4.9x opossum).
+ * cockatiel) and 155 ns (4.9x opossum). Work that takes a signal: Node 20's AbortSignal
+ * construction is ~52% of such a call's profile and GC ~19%; the pipeline's own steps (checks,
+ * options, sampling) were ~5% (`npm run bench -- --scenario shapes`, signal work vs cockatiel,
+ * alternating runs: 3.8-4.1x through the pipeline, 4.0-4.3x here).
  */
 import type { CallPlan } from './call-options.ts';
 import type { Engine } from './engine.ts';
 import { NOT_TIMED } from './engine.ts';
-import { mayBeThenable, NEVER_ABORTED, startWork, takesSignal, type Work } from './inline.ts';
+import { mayBeThenable, NEVER_ABORTED, startWork, type Work } from './inline.ts';
 import { InlineCall } from './inline-call.ts';
 import { rejectLater } from './reject-later.ts';
 import type { PlainHandlers, ServiceRecord } from './service.ts';
@@ -32,34 +35,44 @@ export function fastRun<T>(
   options: unknown,
 ): Promise<T> | undefined {
   if (
-    options === undefined &&
-    svc !== undefined &&
-    svc.fastInline &&
-    svc.breaker.state === 'closed' &&
-    e.plain &&
-    (fn === svc.plainFn || takesNoSignal(svc, fn)) &&
-    --svc.sampleCountdown > 0
-  ) {
-    return svc.callTimeoutMs === 0 ? runPlain(e, svc, fn) : runTimed(e, svc, fn);
+    options !== undefined ||
+    svc === undefined ||
+    !svc.fastInline ||
+    svc.breaker.state !== 'closed' ||
+    !e.plain
+  )
+    return undefined;
+  // Which shape of work: one that declares no parameter (no signal), or one that does (a signal
+  // of its own). The last function of each shape is remembered, so `fn.length` is read once.
+  let signalWork: boolean;
+  if (fn === svc.plainFn) signalWork = false;
+  else if (fn === svc.signalFn) signalWork = true;
+  else if (typeof fn !== 'function') return undefined;
+  else if (fn.length === 0) {
+    svc.plainFn = fn;
+    signalWork = false;
+  } else {
+    svc.signalFn = fn;
+    signalWork = true;
   }
-  return undefined;
-}
-
-/** Whether `fn` is work that declares no signal parameter; remembers it for the next call. */
-function takesNoSignal(svc: ServiceRecord, fn: unknown): boolean {
-  return typeof fn === 'function' && !takesSignal(svc, fn as Work<unknown>);
+  if (--svc.sampleCountdown <= 0) return undefined;
+  if (svc.callTimeoutMs === 0)
+    return runPlain(e, svc, fn, signalWork ? new AbortController().signal : NEVER_ABORTED);
+  return runTimed(e, svc, fn, signalWork);
 }
 
 /**
  * No timeout: the work's promise and one `.then`. Its outcome handlers depend only on the service
  * and the generation, so they are made once per generation and shared by every call of it: no
- * closure, context or per-call object is allocated here besides the derived promise.
+ * closure, context or per-call object is allocated here besides the derived promise. Work that
+ * declares a signal gets one of its own (listeners it adds must not pile up on a shared one);
+ * nothing aborts it.
  */
-function runPlain<T>(e: Engine, svc: ServiceRecord, fn: Work<T>): Promise<T> {
+function runPlain<T>(e: Engine, svc: ServiceRecord, fn: Work<T>, signal: AbortSignal): Promise<T> {
   const gen = e.begin(svc);
   let r: T | PromiseLike<T>;
   try {
-    r = fn(NEVER_ABORTED);
+    r = fn(signal);
   } catch (error) {
     return settleThrown(e, svc, gen, error);
   }
@@ -81,15 +94,20 @@ function plainHandlers(e: Engine, svc: ServiceRecord, gen: number): PlainHandler
   };
 }
 
-/** The service's call timeout: the settle-once InlineCall with the service's plan; no signal, no controller. */
-function runTimed<T>(e: Engine, svc: ServiceRecord, fn: Work<T>): Promise<T> {
+/**
+ * The service's call timeout: the settle-once InlineCall with the service's plan. Work that takes
+ * a signal gets its own controller, which the deadline (or close()) aborts.
+ */
+function runTimed<T>(e: Engine, svc: ServiceRecord, fn: Work<T>, signalWork: boolean): Promise<T> {
   const gen = e.begin(svc);
   return new Promise<T>((resolve, reject) => {
-    startWork(
-      new InlineCall<T>(e, svc, gen, false, NOT_TIMED, svc.plan as CallPlan<T>, resolve, reject),
-      fn,
-      NEVER_ABORTED,
-    );
+    const call = new InlineCall<T>(e, svc, gen, false, NOT_TIMED, svc.plan as CallPlan<T>, resolve, reject);
+    let signal = NEVER_ABORTED;
+    if (signalWork) {
+      call.controller = new AbortController();
+      signal = call.controller.signal;
+    }
+    startWork(call, fn, signal);
   });
 }
 

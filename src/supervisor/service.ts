@@ -92,6 +92,8 @@ export class ServiceRecord implements Counters {
    * another replaces it, or until unregister()/close().
    */
   plainFn: unknown = NO_WORK;
+  /** Likewise, the last work function seen that declares a parameter (it gets a signal of its own). */
+  signalFn: unknown = NO_WORK;
   /** Made on the first plain inline call of each generation. */
   plain: PlainHandlers | undefined = undefined;
   /** Set by unregister(): outcomes arriving afterwards are dropped. */
@@ -124,6 +126,7 @@ export class ServiceRecord implements Counters {
   detach(): void {
     this.detached = true;
     this.plainFn = NO_WORK;
+    this.signalFn = NO_WORK;
     this.plain = undefined;
   }
 

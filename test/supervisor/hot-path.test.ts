@@ -136,6 +136,62 @@ describe('the timed hot path (default call timeout, work without a signal)', () 
   });
 });
 
+describe('the hot path for work that takes a signal (no options, closed breaker)', () => {
+  it('times out at callTimeoutMs, aborts that call’s own signal with the timeout error, and counts one failure', async () => {
+    const { clock, sup } = setup(500);
+    await warm(sup);
+    const signals: AbortSignal[] = [];
+    const wants = (signal: AbortSignal): Promise<number> => {
+      signals.push(signal);
+      return signals.length < 4 ? Promise.resolve(signals.length) : hanging();
+    };
+    for (let i = 1; i <= 3; i++) await expect(sup.run(S, wants)).resolves.toBe(i);
+    const call = track(sup.run(S, wants));
+    clock.advance(499);
+    await flushMicrotasks();
+    expect(call.outcome).toBeUndefined();
+    expect(signals[3]?.aborted).toBe(false);
+    clock.advance(1);
+    await flushMicrotasks();
+    const error = errorOf(call);
+    expect(codeOf(error)).toBe('ERR_CALL_TIMEOUT');
+    expect(signals[3]?.reason).toBe(error);
+    // Each call had a signal of its own; the finished calls' signals were never aborted.
+    expect(new Set(signals).size).toBe(4);
+    expect(signals.slice(0, 3).map((s) => s.aborted)).toEqual([false, false, false]);
+    expect(sup.metrics(S)).toMatchObject({
+      successfulRequests: 23,
+      failedRequests: 1,
+      timedOutRequests: 1,
+      inFlight: 0,
+    });
+  });
+
+  it('close() gives the call up and aborts its signal; without a timeout each call still gets its own signal', async () => {
+    const { sup } = setup(500);
+    await warm(sup);
+    let seen: AbortSignal | undefined;
+    const call = track(
+      sup.run(S, (signal: AbortSignal) => {
+        seen = signal;
+        return hanging();
+      }),
+    );
+    await sup.close();
+    await flushMicrotasks();
+    expect(codeOf(errorOf(call))).toBe('ERR_SUPERVISOR_CLOSED');
+    expect(seen?.aborted).toBe(true);
+
+    const untimed = setup(0).sup;
+    await warm(untimed);
+    const got: AbortSignal[] = [];
+    const wants = async (signal: AbortSignal) => got.push(signal);
+    for (let i = 0; i < 3; i++) await untimed.run(S, wants);
+    expect(new Set(got).size).toBe(3);
+    expect(got.every((s) => s instanceof AbortSignal && !s.aborted)).toBe(true);
+  });
+});
+
 describe('protection errors made by create()', () => {
   it('are the same native errors the constructors make, minus the stack frames', () => {
     const made = CircuitOpenError.create(S, 1_750, 1_000);
