@@ -2,11 +2,21 @@
  * breakwater/otel with the real @opentelemetry/sdk-metrics: a MeterProvider whose reader collects
  * on demand (in memory), a real Supervisor on a ManualClock, a real worker pool for the pool gauges.
  */
-import type { Attributes } from '@opentelemetry/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
+  type Attributes,
+  type Context,
+  type ContextManager,
+  context,
+  createContextKey,
+  ROOT_CONTEXT,
+} from '@opentelemetry/api';
+import {
+  AggregationTemporality,
   type DataPoint,
   DataPointType,
   type Histogram,
+  type IAttributesProcessor,
   MeterProvider,
   type MetricData,
   MetricReader,
@@ -59,6 +69,32 @@ function point<T>(m: MetricData | undefined, attrs: Attributes): DataPoint<T> | 
 
 const svc = (name: string, more: Attributes = {}): Attributes => ({ 'breakwater.service': name, ...more });
 
+/** OpenTelemetry's active context kept in an AsyncLocalStorage (what the Node SDK's manager does). */
+class StoreContextManager implements ContextManager {
+  readonly #store = new AsyncLocalStorage<Context>();
+  active(): Context {
+    return this.#store.getStore() ?? ROOT_CONTEXT;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    return this.#store.run(ctx, () => fn.apply(thisArg, args));
+  }
+  bind<T>(_ctx: Context, target: T): T {
+    return target;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    this.#store.disable();
+    return this;
+  }
+}
+
 describe('breakwater/otel', () => {
   it('records call durations in seconds by outcome, timeouts as their own outcome', async () => {
     const { clock, sup, provider, collect } = setup();
@@ -84,6 +120,96 @@ describe('breakwater/otel', () => {
     expect(point<Histogram>(m, svc('alpha', { 'breakwater.outcome': 'failure' }))!.value.count).toBe(1);
     const timeout = point<Histogram>(m, svc('alpha', { 'breakwater.outcome': 'timeout' }))!.value;
     expect([timeout.count, timeout.sum]).toEqual([1, 0.1]);
+  });
+
+  it('records every call once, in the first collection after it ran, for cumulative and delta readers', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const sup = new Supervisor({ clock });
+    sup.register('alpha', TEST_SERVICE);
+    const cumulative = new OnDemandReader();
+    const delta = new OnDemandReader({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
+    const provider = new MeterProvider({ readers: [cumulative, delta] });
+    cleanups.push(async () => {
+      await sup.close();
+      await provider.shutdown();
+    });
+    instrumentSupervisor(sup, { meterProvider: provider });
+    const call = async (ms: number): Promise<void> => {
+      let finish!: () => void;
+      const running = sup.run('alpha', () => new Promise<void>((r) => (finish = r)));
+      clock.advance(ms);
+      finish();
+      await running;
+    };
+    const read = async (reader: OnDemandReader) => {
+      const { resourceMetrics, errors } = await reader.collect();
+      expect(errors).toEqual([]);
+      const m = resourceMetrics.scopeMetrics
+        .find((s) => s.scope.name === METER_NAME)
+        ?.metrics.find((x) => x.descriptor.name === 'breakwater.call.duration');
+      const v = point<Histogram>(m, svc('alpha', { 'breakwater.outcome': 'success' }))?.value;
+      return v === undefined ? undefined : [v.count, v.sum];
+    };
+
+    // Durations that are exact in binary, so the sums compare exactly.
+    await call(125);
+    await call(250);
+    expect(await read(cumulative)).toEqual([2, 0.375]);
+    await call(500);
+    expect(await read(delta)).toEqual([3, 0.875]); // this reader's first collection: everything so far
+    expect(await read(cumulative)).toEqual([3, 0.875]);
+    await call(1_000);
+    await call(2_000);
+    expect(await read(delta)).toEqual([2, 3]);
+    expect(await read(cumulative)).toEqual([5, 3.875]);
+    expect([(await read(delta))?.[0] ?? 0, await read(cumulative)]).toEqual([0, [5, 3.875]]);
+  });
+
+  it("records inline calls in the caller's context, which a view's attributes processor reads", async () => {
+    const tenant = createContextKey('tenant');
+    const byTenant: IAttributesProcessor = {
+      process: (incoming, ctx) => ({ ...incoming, tenant: String(ctx?.getValue(tenant) ?? 'none') }),
+    };
+    const manager = new StoreContextManager();
+    expect(context.setGlobalContextManager(manager)).toBe(true);
+    cleanups.push(async () => {
+      context.disable();
+    });
+    const sup = new Supervisor({ clock: new ManualClock(1_700_000_000_000) });
+    sup.register('alpha', TEST_SERVICE);
+    const reader = new OnDemandReader();
+    const provider = new MeterProvider({
+      readers: [reader],
+      views: [{ instrumentName: 'breakwater.call.duration', attributesProcessors: [byTenant] }],
+    });
+    cleanups.push(async () => {
+      await sup.close();
+      await provider.shutdown();
+    });
+    instrumentSupervisor(sup, { meterProvider: provider });
+    const as = <T>(name: string, fn: () => Promise<T>): Promise<T> =>
+      context.with(ROOT_CONTEXT.setValue(tenant, name), fn);
+
+    // Interleaved: each call settles while the others are in flight.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const a = as('a', () => sup.run('alpha', () => gate));
+    const b = as('b', () => sup.run('alpha', async () => 'b'));
+    const c = as('c', () => sup.run('alpha', boom)).catch(() => 'failed');
+    await Promise.all([b, c]);
+    release();
+    await a;
+    await sup.run('alpha', () => 1);
+
+    const { resourceMetrics } = await reader.collect();
+    const m = resourceMetrics.scopeMetrics[0]?.metrics.find(
+      (x) => x.descriptor.name === 'breakwater.call.duration',
+    );
+    const count = (outcome: string, who: string) =>
+      point<Histogram>(m, svc('alpha', { 'breakwater.outcome': outcome, tenant: who }))?.value.count;
+    expect([count('success', 'a'), count('success', 'b'), count('failure', 'c')]).toEqual([1, 1, 1]);
+    expect(count('success', 'none')).toBe(1);
+    expect(m?.dataPoints).toHaveLength(4);
   });
 
   it('reads the breaker state as a gauge, only when a reader collects', async () => {
