@@ -6,7 +6,7 @@ import { formatNs, formatOps, formatRatio, formatSpread } from './format.ts';
 import type { CaseStats, RunConfig } from './measure.ts';
 import type { Progress } from './progress.ts';
 import type { RatioFigure, RatioKey } from './ratios.ts';
-import { speedup, throughputRatio } from './stats.ts';
+import { paired, speedup, summarize, throughputRatio } from './stats.ts';
 import type { ChartSpec } from './svg.ts';
 
 export interface ScenarioContext {
@@ -59,6 +59,20 @@ export interface Scenario {
 export function compareSpeed(label: string, subject: CaseStats, peer: CaseStats): Comparison {
   const s = speedup(subject.roundsNs, peer.roundsNs);
   return { label, value: s.median, min: s.min, max: s.max, unit: 'times faster' };
+}
+
+/**
+ * Cost comparison (paired by round): `cost[r] / base[r]`, time per op over time per op (≤1: no
+ * more expensive than the base).
+ */
+export function compareCost(
+  label: string,
+  cost: readonly number[],
+  base: readonly number[],
+  unit = 'cost ratio',
+): Comparison {
+  const s = summarize(paired(cost, base));
+  return { label, value: s.median, min: s.min, max: s.max, unit };
 }
 
 /** Throughput comparison (paired by round): subject ops/s over peer ops/s. */

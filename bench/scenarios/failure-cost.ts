@@ -15,11 +15,11 @@ import {
   type Comparison,
   caseJson,
   caseTable,
+  compareCost,
   comparisonTable,
   type Scenario,
   type ScenarioResult,
 } from '../lib/scenario.ts';
-import { paired, summarize } from '../lib/stats.ts';
 import { cockatielCount, opossum } from '../peers/breakers.ts';
 
 const SIZES = [100, 1_000, 10_000, 100_000] as const;
@@ -131,17 +131,13 @@ export const failureCost: Scenario = {
           throw new Error(`window-${size} left closed during the run`);
       }
       const s = (id: string) => byId(stats, id);
-      const growth = (prefix: string, big: number): Comparison => {
-        const r = summarize(paired(s(`${prefix}-${big}`).roundsNs, s(`${prefix}-100`).roundsNs));
-        const who = prefix === 'bw' ? 'breakwater' : prefix;
-        return {
-          label: `${who}: cost at ${label(big)} / cost at 100`,
-          value: r.median,
-          min: r.min,
-          max: r.max,
-          unit: 'cost ratio (1 = flat)',
-        };
-      };
+      const growth = (prefix: string, big: number): Comparison =>
+        compareCost(
+          `${prefix === 'bw' ? 'breakwater' : prefix}: cost at ${label(big)} / cost at 100`,
+          s(`${prefix}-${big}`).roundsNs,
+          s(`${prefix}-100`).roundsNs,
+          'cost ratio (1 = flat)',
+        );
       const flat = growth('bw', 100_000);
       const comparisons = [
         growth('bw', 1_000),

@@ -10,8 +10,7 @@ import { Supervisor } from '../../src/index.ts';
 import { inlineCase } from '../lib/cases.ts';
 import { measureInterleaved } from '../lib/interleaved.ts';
 import { byId, type CaseStats } from '../lib/measure.ts';
-import type { Comparison, ScenarioContext } from '../lib/scenario.ts';
-import { paired, summarize } from '../lib/stats.ts';
+import { type Comparison, compareCost, type ScenarioContext } from '../lib/scenario.ts';
 
 export interface HotPath {
   readonly stats: readonly CaseStats[];
@@ -35,11 +34,6 @@ async function commandCount(admin: Redis): Promise<number> {
     if (m[1] !== 'info') n += Number(m[2]);
   }
   return n;
-}
-
-function costRatio(label: string, cost: readonly number[], base: readonly number[]): Comparison {
-  const s = summarize(paired(cost, base));
-  return { label, value: s.median, min: s.min, max: s.max, unit: 'cost ratio' };
 }
 
 export async function measureHotPath(ctx: ScenarioContext, url: string, admin: Redis): Promise<HotPath> {
@@ -94,12 +88,12 @@ export async function measureHotPath(ctx: ScenarioContext, url: string, admin: R
     const noFleet = s('local').map((ns, r) => (ns + s('local-b')[r]!) / 2);
     return {
       stats,
-      attached: costRatio(
+      attached: compareCost(
         'fleet attached: call cost over no fleet (mean of the two fleet-less supervisors)',
         s('fleet'),
         noFleet,
       ),
-      aa: costRatio(
+      aa: compareCost(
         'A/A: the second fleet-less supervisor over the first (noise floor)',
         s('local-b'),
         s('local'),

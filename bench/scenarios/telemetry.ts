@@ -29,11 +29,11 @@ import {
   asFigure,
   caseJson,
   caseTable,
+  compareCost,
   compareSpeed,
   comparisonTable,
   type Scenario,
 } from '../lib/scenario.ts';
-import { speedup } from '../lib/stats.ts';
 
 class OnDemandReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
@@ -119,32 +119,23 @@ export const telemetry: Scenario = {
         (typeof stats)[0],
         (typeof stats)[0],
       ];
-      // "How many times faster prom-client is than OTel" = OTel's time / prom-client's: the cost
-      // ratio, paired by round.
-      const r = speedup(s2.roundsNs, s3.roundsNs);
-      const otelVsProm = {
-        label: 'OTel attached: cost per call / prom-client per call (before)',
-        value: r.median,
-        min: r.min,
-        max: r.max,
-        unit: 'cost ratio (≤1: no more expensive)',
-      };
-      const f = speedup(s2.roundsNs, s4.roundsNs);
-      const floorVsProm = {
-        label: "the SDK's floor: cost per call / prom-client per call (the lowest the goal's ratio can read)",
-        value: f.median,
-        min: f.min,
-        max: f.max,
-        unit: 'cost ratio',
-      };
-      const o = speedup(s4.roundsNs, s3.roundsNs);
-      const otelVsFloor = {
-        label: "OTel attached: cost per call / the SDK's floor (how much of it is breakwater's)",
-        value: o.median,
-        min: o.min,
-        max: o.max,
-        unit: 'cost ratio',
-      };
+      // OTel's time per call over prom-client's, paired by round.
+      const otelVsProm = compareCost(
+        'OTel attached: cost per call / prom-client per call (before)',
+        s3.roundsNs,
+        s2.roundsNs,
+        'cost ratio (≤1: no more expensive)',
+      );
+      const floorVsProm = compareCost(
+        "the SDK's floor: cost per call / prom-client per call (the lowest the goal's ratio can read)",
+        s4.roundsNs,
+        s2.roundsNs,
+      );
+      const otelVsFloor = compareCost(
+        "OTel attached: cost per call / the SDK's floor (how much of it is breakwater's)",
+        s3.roundsNs,
+        s4.roundsNs,
+      );
       const comparisons = [
         otelVsProm,
         floorVsProm,
