@@ -18,7 +18,7 @@
 import type { CallPlan } from './call-options.ts';
 import type { Engine } from './engine.ts';
 import { NOT_TIMED } from './engine.ts';
-import { mayBeThenable, NEVER_ABORTED, startWork, type Work } from './inline.ts';
+import { mayBeThenable, NEVER_ABORTED, startWork, takesSignal, type Work } from './inline.ts';
 import { InlineCall } from './inline-call.ts';
 import { rejectLater } from './reject-later.ts';
 import type { PlainHandlers, ServiceRecord } from './service.ts';
@@ -42,19 +42,8 @@ export function fastRun<T>(
     !e.plain
   )
     return undefined;
-  // Which shape of work: one that declares no parameter (no signal), or one that does (a signal
-  // of its own). The last function of each shape is remembered, so `fn.length` is read once.
-  let signalWork: boolean;
-  if (fn === svc.plainFn) signalWork = false;
-  else if (fn === svc.signalFn) signalWork = true;
-  else if (typeof fn !== 'function') return undefined;
-  else if (fn.length === 0) {
-    svc.plainFn = fn;
-    signalWork = false;
-  } else {
-    svc.signalFn = fn;
-    signalWork = true;
-  }
+  if (typeof fn !== 'function') return undefined;
+  const signalWork = takesSignal(svc, fn);
   if (--svc.sampleCountdown <= 0) return undefined;
   if (svc.callTimeoutMs === 0)
     return runPlain(e, svc, fn, signalWork ? new AbortController().signal : NEVER_ABORTED);

@@ -51,7 +51,7 @@ export const inlineExecutor: CallExecutor<Work<unknown>> = {
       const call = new InlineCall<T>(e, svc, gen, probe, start, plan, resolve, reject);
       // Only work that declares a parameter gets a signal of its own (an AbortController costs ~3.8 µs).
       let workSignal = NEVER_ABORTED;
-      if (work !== svc.plainFn && takesSignal(svc, work)) {
+      if (takesSignal(svc, work)) {
         if (plan.timeoutMs === 0 && plan.signal !== undefined) workSignal = plan.signal;
         else {
           call.controller = new AbortController();
@@ -64,12 +64,17 @@ export const inlineExecutor: CallExecutor<Work<unknown>> = {
 };
 
 /**
- * Whether `fn` declares a parameter (then it gets a signal of its own). A function that declares
- * none is remembered, so the next call with it skips reading `fn.length` (~45 ns when V8 cannot
- * fold it; see fast-path.ts).
+ * Whether `fn` declares a parameter (then it gets a signal of its own). The last function of each
+ * shape is remembered on the service, so the next call with it skips reading `fn.length` (~45 ns
+ * when V8 cannot fold it; see fast-path.ts).
  */
 export function takesSignal(svc: ServiceRecord, fn: Work<unknown>): boolean {
-  if (fn.length > 0) return true;
+  if (fn === svc.plainFn) return false;
+  if (fn === svc.signalFn) return true;
+  if (fn.length > 0) {
+    svc.signalFn = fn;
+    return true;
+  }
   svc.plainFn = fn;
   return false;
 }
@@ -88,7 +93,7 @@ function runFast<T>(
   let r: T | PromiseLike<T>;
   try {
     // Work that declares a signal gets its own: listeners it adds must not pile up on a shared one.
-    r = fn(fn.length === 0 ? NEVER_ABORTED : new AbortController().signal);
+    r = fn(takesSignal(svc, fn as Work<unknown>) ? new AbortController().signal : NEVER_ABORTED);
   } catch (error) {
     try {
       return Promise.resolve(settleError(e, svc, gen, probe, start, error, fallback));
