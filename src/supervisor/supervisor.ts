@@ -2,13 +2,12 @@
  * The public facade: one supervisor owns every breaker, keyed by service name (the GenServer of the
  * Elixir reference). It looks a service up and delegates: calls to the pipeline (pipeline.ts; its
  * hot-path shortcut in fast-path.ts), registration to register.ts, manual controls to control.ts,
- * close() to shutdown.ts.
+ * close() to shutdown.ts. Its event methods are its base class's (event-source.ts).
  */
 import type { MessagePort } from 'node:worker_threads';
 import { checkCall, checkPoolCall } from '../call-checks.ts';
 import * as core from '../core/breaker.ts';
 import { SupervisorClosedError } from '../errors.ts';
-import type { SupervisorEventName, SupervisorListener } from '../events.ts';
 import type { Fleet, FleetCommand, FleetStatus } from '../fleet/types.ts';
 import { createServiceProxy, type ServiceProxy } from '../proxy.ts';
 import { openConnection, type RemoteConnection } from '../remote/expose.ts';
@@ -16,6 +15,7 @@ import type { Clock } from '../time/clock.ts';
 import type * as T from '../types.ts';
 import { manualControl } from './control.ts';
 import { Engine } from './engine.ts';
+import { SupervisorEventSource } from './event-source.ts';
 import { fastRun } from './fast-path.ts';
 import { SupervisorFleetHost } from './fleet-host.ts';
 import { registerInternals } from './hooks.ts';
@@ -30,7 +30,7 @@ import { type CloseOptions, resolveSupervisorOptions } from './supervisor-option
 
 type Op = (b: core.Breaker, now: number) => core.Transition | null;
 
-export class Supervisor implements AsyncDisposable {
+export class Supervisor extends SupervisorEventSource implements AsyncDisposable {
   readonly #e: Engine;
   readonly #r: Registry;
   #closing: Promise<void> | undefined;
@@ -41,7 +41,9 @@ export class Supervisor implements AsyncDisposable {
 
   constructor(options: T.SupervisorOptions = {}) {
     const o = resolveSupervisorOptions(options);
-    this.#e = new Engine(o.clock, o.logger, o.captureStacks);
+    const e = new Engine(o.clock, o.logger, o.captureStacks);
+    super(e.emitter);
+    this.#e = e;
     this.#r = new Registry(this.#e, o.defaults, o.restore?.services ?? {});
     registerInternals(this, this.#e, this.#r.services);
     this.#fleet = o.fleet;
@@ -193,35 +195,6 @@ export class Supervisor implements AsyncDisposable {
   /** Fleet mode: connection, lag, last error, peers seen, counters; `undefined` without a fleet. */
   fleetStatus(): FleetStatus | undefined {
     return this.#fleet?.status();
-  }
-
-  on<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>): this {
-    this.#e.emitter.on(event, listener);
-    return this;
-  }
-
-  once<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>): this {
-    this.#e.emitter.on(event, listener, true);
-    return this;
-  }
-
-  off<E extends SupervisorEventName>(event: E, listener: SupervisorListener<E>): this {
-    this.#e.emitter.off(event, listener);
-    return this;
-  }
-
-  /** Listens to one service's events; returns the function that unsubscribes. */
-  subscribe<E extends SupervisorEventName>(
-    service: string,
-    event: E,
-    listener: SupervisorListener<E>,
-  ): () => void {
-    return this.#e.emitter.subscribe(service, event, listener);
-  }
-
-  /** Listeners currently attached to `event` (for leak checks). */
-  listenerCount(event: SupervisorEventName): number {
-    return this.#e.emitter.listenerCount(event);
   }
 
   /** Versioned JSON of every breaker: state, generation, timers' due times, policy window, counters. */
