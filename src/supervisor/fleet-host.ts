@@ -25,7 +25,7 @@ import { knownKeys, objectOption } from '../validate.ts';
 import { attachHooks, type HookHandle } from './hooks.ts';
 
 /** The part of the Supervisor the adapter reads (its public API). */
-interface HostSupervisor {
+export interface HostSupervisor {
   readonly clock: Clock;
   services(): string[];
   on(event: 'registered', listener: (e: SupervisorEvents['registered'][0]) => void): unknown;

@@ -2,7 +2,8 @@
  * The public facade: one supervisor owns every breaker, keyed by service name (the GenServer of the
  * Elixir reference). It looks a service up and delegates: calls to the pipeline (pipeline.ts; its
  * hot-path shortcut in fast-path.ts), registration to register.ts, manual controls to control.ts,
- * close() to shutdown.ts. Its event methods are its base class's (event-source.ts).
+ * close() to shutdown.ts. Its parts are built in assemble.ts; its event methods are its base
+ * class's (event-source.ts).
  */
 import type { MessagePort } from 'node:worker_threads';
 import { checkCall, checkPoolCall } from '../call-checks.ts';
@@ -13,20 +14,19 @@ import { createServiceProxy, type ServiceProxy } from '../proxy.ts';
 import { openConnection, type RemoteConnection } from '../remote/expose.ts';
 import type { Clock } from '../time/clock.ts';
 import type * as T from '../types.ts';
+import { attachParts, buildParts } from './assemble.ts';
 import { manualControl } from './control.ts';
-import { Engine } from './engine.ts';
+import type { Engine } from './engine.ts';
 import { SupervisorEventSource } from './event-source.ts';
 import { fastRun } from './fast-path.ts';
-import { SupervisorFleetHost } from './fleet-host.ts';
-import { registerInternals } from './hooks.ts';
 import type { Work } from './inline.ts';
 import { runCall, runCallResult, toResult } from './pipeline.ts';
 import { allMetrics, healthReport } from './reads.ts';
-import { Registry } from './register.ts';
+import type { Registry } from './register.ts';
 import { rejectLater } from './reject-later.ts';
 import { closeSupervisor } from './shutdown.ts';
 import { takeSnapshot } from './snapshot.ts';
-import { type CloseOptions, resolveSupervisorOptions } from './supervisor-options.ts';
+import type { CloseOptions } from './supervisor-options.ts';
 
 type Op = (b: core.Breaker, now: number) => core.Transition | null;
 
@@ -40,15 +40,10 @@ export class Supervisor extends SupervisorEventSource implements AsyncDisposable
   readonly #fleet: Fleet | undefined;
 
   constructor(options: T.SupervisorOptions = {}) {
-    const o = resolveSupervisorOptions(options);
-    const e = new Engine(o.clock, o.logger, o.captureStacks);
-    super(e.emitter);
-    this.#e = e;
-    this.#r = new Registry(this.#e, o.defaults, o.restore?.services ?? {});
-    registerInternals(this, this.#e, this.#r.services);
-    this.#fleet = o.fleet;
-    if (o.fleet !== undefined)
-      new SupervisorFleetHost(this, o.fleet, (event, payload) => this.#e.emit(event, payload));
+    const parts = buildParts(options);
+    super(parts.engine.emitter);
+    ({ engine: this.#e, registry: this.#r, fleet: this.#fleet } = parts);
+    attachParts(this, parts);
   }
 
   /** The clock every breaker reads (the injected one, or the system clock). */
