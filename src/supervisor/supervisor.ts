@@ -7,9 +7,8 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { checkCall, checkPoolCall } from '../call-checks.ts';
-import * as core from '../core/breaker.ts';
 import { SupervisorClosedError } from '../errors.ts';
-import type { Fleet, FleetCommand, FleetStatus } from '../fleet/types.ts';
+import type { Fleet, FleetStatus } from '../fleet/types.ts';
 import { createServiceProxy, type ServiceProxy } from '../proxy.ts';
 import { openConnection, type RemoteConnection } from '../remote/expose.ts';
 import type { Clock } from '../time/clock.ts';
@@ -27,8 +26,6 @@ import { rejectLater } from './reject-later.ts';
 import { closeSupervisor } from './shutdown.ts';
 import { takeSnapshot } from './snapshot.ts';
 import type { CloseOptions } from './supervisor-options.ts';
-
-type Op = (b: core.Breaker, now: number) => core.Transition | null;
 
 export class Supervisor extends SupervisorEventSource implements AsyncDisposable {
   readonly #e: Engine;
@@ -171,12 +168,12 @@ export class Supervisor extends SupervisorEventSource implements AsyncDisposable
    * with `fleet: false` it throws ERR_INVALID_OPTION and changes nothing (also forceOpen, disable).
    */
   reset(name: string, options?: T.ManualOptions): void {
-    this.#manual(name, core.reset, 'reset', options);
+    manualControl(this.#e, this.#r, this.#fleet, name, 'reset', options);
   }
 
   /** Rejects every call until reset() (event reason `manual`); `{ scope: 'fleet' }`: on every node. */
   forceOpen(name: string, options?: T.ManualOptions): void {
-    this.#manual(name, core.forceOpen, 'force-open', options);
+    manualControl(this.#e, this.#r, this.#fleet, name, 'force-open', options);
   }
 
   /**
@@ -184,7 +181,7 @@ export class Supervisor extends SupervisorEventSource implements AsyncDisposable
    * `{ scope: 'fleet' }`: on every node.
    */
   disable(name: string, options?: T.ManualOptions): void {
-    this.#manual(name, core.disable, 'disable', options);
+    manualControl(this.#e, this.#r, this.#fleet, name, 'disable', options);
   }
 
   /** Fleet mode: connection, lag, last error, peers seen, counters; `undefined` without a fleet. */
@@ -213,9 +210,5 @@ export class Supervisor extends SupervisorEventSource implements AsyncDisposable
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  #manual(name: string, op: Op, command: FleetCommand, options: T.ManualOptions | undefined): void {
-    manualControl(this.#e, this.#r, this.#fleet, name, op, command, options);
   }
 }
