@@ -1,17 +1,19 @@
 /**
  * The one call pipeline, for every entry point (`run`, `runResult`, `call`, `callResult`, the typed
- * proxy, the remote client): resolve the call's options once (call-options.ts) → admit (core) →
+ * proxy, the remote client): check the call's arguments (call-checks.ts) and resolve its options
+ * once (call-options.ts) → admit (core) →
  * execute on the service's executor, inline or pool (executor.ts) → settle: classify, record,
  * fallback, late results (settle.ts) → apply transitions: timer, hooks, log, events
  * (transitions.ts). The hot path's shortcuts of these steps are in fast-path.ts.
  */
+import { checkCall, checkPoolCall } from '../call-checks.ts';
 import type { Admission } from '../core/breaker.ts';
 import { AbortedError, NotPoolServiceError, SupervisorClosedError, UnknownServiceError } from '../errors.ts';
-import type { CallOptions, Fallback, Result } from '../types.ts';
+import type { CallOptions, Fallback, Result, RunOptions } from '../types.ts';
 import { type CallPlan, planCall } from './call-options.ts';
 import type { Engine } from './engine.ts';
 import type { CallExecutor } from './executor.ts';
-import { inlineExecutor } from './inline.ts';
+import { inlineExecutor, type Work } from './inline.ts';
 import { rejectLater } from './reject-later.ts';
 import type { ServiceRecord } from './service.ts';
 import { fallbackFor, ignored } from './settle.ts';
@@ -21,11 +23,51 @@ function executorOf(svc: ServiceRecord, pool: boolean): CallExecutor<unknown> | 
   return pool ? (svc.pool as CallExecutor<unknown> | undefined) : (inlineExecutor as CallExecutor<unknown>);
 }
 
+/** `run()` past its hot path: the work and options checked, then the pipeline. */
+export function pipelineRun<T>(
+  e: Engine,
+  name: string,
+  svc: ServiceRecord | undefined,
+  fn: Work<T>,
+  options: RunOptions<T> | undefined,
+): Promise<T> {
+  const invalid = checkCall(fn, 'work', options);
+  return invalid !== undefined ? rejectLater(invalid) : runCall(e, name, svc, false, fn, options);
+}
+
+/** `runResult()` past its hot path: like pipelineRun(), in the result form. */
+export function pipelineRunResult<T>(
+  e: Engine,
+  name: string,
+  svc: ServiceRecord | undefined,
+  fn: Work<T>,
+  options: RunOptions<T> | undefined,
+): Promise<Result<T>> {
+  const invalid = checkCall(fn, 'work', options);
+  if (invalid !== undefined) return Promise.resolve({ ok: false, error: invalid });
+  return runCallResult(e, name, svc, false, fn, options);
+}
+
+/** `call()`: the handler, arguments and options checked, then the pipeline on the service's pool. */
+export function pipelineCall<T>(
+  e: Engine,
+  name: string,
+  svc: ServiceRecord | undefined,
+  handler: string,
+  args: readonly unknown[],
+  options: CallOptions<T> | undefined,
+): Promise<T> {
+  const invalid = checkPoolCall(handler, args, options);
+  return invalid !== undefined
+    ? rejectLater(invalid)
+    : runCall(e, name, svc, true, { handler, args }, options);
+}
+
 /**
  * Runs one call through the pipeline: `job` is the inline work, or the pool job when `pool`.
  * `svc` is undefined when no service has that name. Options were checked by checkCall().
  */
-export function runCall<T>(
+function runCall<T>(
   e: Engine,
   name: string,
   svc: ServiceRecord | undefined,
@@ -59,7 +101,7 @@ function admitAndExecute<T, J>(
  * Like runCall(), in the result form that never rejects. A rejection by the breaker, with no
  * fallback to run, answers with the generation's ready-made result: the cheapest degraded path.
  */
-export function runCallResult<T>(
+function runCallResult<T>(
   e: Engine,
   name: string,
   svc: ServiceRecord | undefined,

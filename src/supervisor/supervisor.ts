@@ -6,7 +6,6 @@
  * class's (event-source.ts).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { checkCall, checkPoolCall } from '../call-checks.ts';
 import { SupervisorClosedError } from '../errors.ts';
 import type { Fleet, FleetStatus } from '../fleet/types.ts';
 import { createServiceProxy, type ServiceProxy } from '../proxy.ts';
@@ -19,7 +18,7 @@ import type { Engine } from './engine.ts';
 import { SupervisorEventSource } from './event-source.ts';
 import { fastRun } from './fast-path.ts';
 import type { Work } from './inline.ts';
-import { runCall, runCallResult, toResult } from './pipeline.ts';
+import { pipelineCall, pipelineRun, pipelineRunResult, toResult } from './pipeline.ts';
 import { allMetrics, healthReport } from './reads.ts';
 import type { Registry } from './register.ts';
 import { rejectLater } from './reject-later.ts';
@@ -93,20 +92,14 @@ export class Supervisor extends SupervisorEventSource implements AsyncDisposable
   run<R>(name: string, fn: Work<R>, options?: T.RunOptions<R>): Promise<R> {
     let svc = this.#r.last;
     if (svc === undefined || svc.name !== name) svc = this.#r.lookup(name);
-    const fast = fastRun(this.#e, svc, fn, options);
-    if (fast !== undefined) return fast;
-    const invalid = checkCall(fn, 'work', options);
-    return invalid !== undefined ? rejectLater(invalid) : runCall(this.#e, name, svc, false, fn, options);
+    return fastRun(this.#e, svc, fn, options) ?? pipelineRun(this.#e, name, svc, fn, options);
   }
 
   /** Like run(), but never rejects: `{ ok: true, value } | { ok: false, error }`. */
   runResult<R>(name: string, fn: Work<R>, options?: T.RunOptions<R>): Promise<T.Result<R>> {
     const svc = this.#r.services.get(name);
     const fast = fastRun(this.#e, svc, fn, options);
-    if (fast !== undefined) return toResult(fast);
-    const invalid = checkCall(fn, 'work', options);
-    if (invalid !== undefined) return Promise.resolve({ ok: false, error: invalid });
-    return runCallResult(this.#e, name, svc, false, fn, options);
+    return fast !== undefined ? toResult(fast) : pipelineRunResult(this.#e, name, svc, fn, options);
   }
 
   /** Calls `handler` (a named export of the service's worker module) in the service's pool. */
@@ -116,9 +109,7 @@ export class Supervisor extends SupervisorEventSource implements AsyncDisposable
     args: readonly unknown[] = [],
     options?: T.CallOptions<R>,
   ): Promise<R> {
-    const invalid = checkPoolCall(handler, args, options);
-    if (invalid !== undefined) return rejectLater(invalid);
-    return runCall(this.#e, name, this.#r.services.get(name), true, { handler, args }, options);
+    return pipelineCall(this.#e, name, this.#r.services.get(name), handler, args, options);
   }
 
   /** Like call(), but never rejects. */
