@@ -194,3 +194,20 @@ export function openConnection(
   const { port1, port2 } = new MessageChannel();
   return { port: port2, connection: exposeSupervisor(sup, port1, onClose) };
 }
+
+/** A supervisor's open connections: each leaves the set when it closes, from either side. */
+export class Connections {
+  readonly #open = new Set<RemoteConnection>();
+
+  /** Opens one more connection to `sup`; returns the port for the other thread (connect()). */
+  open(sup: RemoteTarget): MessagePort {
+    const { port, connection } = openConnection(sup, () => this.#open.delete(connection));
+    this.#open.add(connection);
+    return port;
+  }
+
+  /** Closes every open connection (the last step of close()). */
+  closeAll(): void {
+    for (const connection of [...this.#open]) connection.close();
+  }
+}

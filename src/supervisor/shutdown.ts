@@ -6,7 +6,7 @@
  * closed and listeners removed.
  */
 import type { Fleet } from '../fleet/types.ts';
-import type { RemoteConnection } from '../remote/expose.ts';
+import type { Connections } from '../remote/expose.ts';
 import type { Engine } from './engine.ts';
 import type { ServiceRecord } from './service.ts';
 import { resolveCloseOptions } from './supervisor-options.ts';
@@ -18,7 +18,7 @@ import { resolveCloseOptions } from './supervisor-options.ts';
 export function closeSupervisor(
   e: Engine,
   services: ReadonlyMap<string, ServiceRecord>,
-  connections: Set<RemoteConnection>,
+  connections: Connections,
   fleet: Fleet | undefined,
   options: unknown,
 ): Promise<void> {
@@ -32,7 +32,7 @@ export function closeSupervisor(
 async function shutdown(
   e: Engine,
   services: ReadonlyMap<string, ServiceRecord>,
-  connections: Set<RemoteConnection>,
+  connections: Connections,
   drain: boolean,
   timeoutMs: number,
 ): Promise<void> {
@@ -60,6 +60,6 @@ async function shutdown(
     svc.timer = undefined;
   }
   e.scheduler.clear();
-  for (const connection of [...connections]) connection.close();
+  connections.closeAll();
   e.emitter.removeAll();
 }

@@ -2,14 +2,14 @@
  * The public facade: one supervisor owns every breaker, keyed by service name (the GenServer of the
  * Elixir reference). It looks a service up and delegates: calls to the pipeline (pipeline.ts; its
  * hot-path shortcut in fast-path.ts), registration to register.ts, manual controls to control.ts,
- * close() to shutdown.ts. Its parts are built in assemble.ts; its event methods are its base
- * class's (event-source.ts).
+ * reads to reads.ts, close() to shutdown.ts. Its parts are built in assemble.ts; its event methods
+ * are its base class's (event-source.ts).
  */
 import type { MessagePort } from 'node:worker_threads';
 import { SupervisorClosedError } from '../errors.ts';
 import type { Fleet, FleetStatus } from '../fleet/types.ts';
 import { createServiceProxy, type ServiceProxy } from '../proxy.ts';
-import { openConnection, type RemoteConnection } from '../remote/expose.ts';
+import { Connections } from '../remote/expose.ts';
 import type { Clock } from '../time/clock.ts';
 import type * as T from '../types.ts';
 import { attachParts, buildParts } from './assemble.ts';
@@ -31,7 +31,7 @@ export class Supervisor extends SupervisorEventSource implements AsyncDisposable
   readonly #r: Registry;
   #closing: Promise<void> | undefined;
   /** Open cross-thread connections (connect()); closed last by close(). */
-  readonly #connections = new Set<RemoteConnection>();
+  readonly #connections = new Connections();
   /** Fleet mode (breakwater/redis): hears of transitions through the hooks, never on a call's path. */
   readonly #fleet: Fleet | undefined;
 
@@ -73,9 +73,7 @@ export class Supervisor extends SupervisorEventSource implements AsyncDisposable
    */
   connect(): MessagePort {
     if (this.#closing !== undefined) throw new SupervisorClosedError();
-    const { port, connection } = openConnection(this, () => this.#connections.delete(connection));
-    this.#connections.add(connection);
-    return port;
+    return this.#connections.open(this);
   }
 
   /** True when a service of this name is registered (and not unregistered since). */
