@@ -2,7 +2,9 @@
  * A quick side-by-side for one hot path while working on it (many short interleaved rounds, paired
  * ratios), without the whole bench:
  *   node --expose-gc --import tsx bench/profile/ab.ts <case> [rounds=21]
- * Cases: inline (vs cockatiel, no timeout), inline-default (vs opossum, 10 s timeout), reject
+ * Cases: inline (vs cockatiel, no timeout), inline-default (vs opossum, 10 s timeout), timed (the
+ * default timeout against the minimal hand-written timed wrapper and opossum, with per-call
+ * { timeoutMs }, per-call { signal } and work taking a signal beside it), reject
  * (vs cockatiel and opossum), worker-1 / worker-1000 (vs piscina defaults and piscina with the
  * settings breakwater passes to it).
  *
@@ -20,6 +22,7 @@ import { type BenchCase, measureGroup } from '../lib/measure.ts';
 import { silentProgress } from '../lib/progress.ts';
 import { paired, speedup } from '../lib/stats.ts';
 import { cockatielConsecutive, opossum, tripCockatiel, tripOpossum } from '../peers/breakers.ts';
+import { MinimalTimed } from '../peers/minimal-timed.ts';
 
 const which = process.argv[2] ?? 'inline';
 const rounds = Number(process.argv[3] ?? 21);
@@ -48,6 +51,30 @@ switch (which) {
     cases = [
       inlineCase('breakwater', 'breakwater default 10 s timeout', 'breakwater', () => sup.run('s', work)),
       inlineCase('opossum', 'opossum defaults', 'peer', () => ob.fire()),
+    ];
+    break;
+  }
+  case 'timed': {
+    sup.register('s');
+    const minimal = new MinimalTimed().register('s', 10_000);
+    const ob = opossum(work);
+    closers.push(
+      () => minimal.close(),
+      () => ob.shutdown(),
+    );
+    const never = new AbortController().signal;
+    const sigWork = async (signal: AbortSignal): Promise<number> => (signal.aborted ? 0 : 1);
+    cases = [
+      inlineCase('breakwater', 'breakwater default 10 s timeout', 'breakwater', () => sup.run('s', work)),
+      inlineCase('minimal', 'minimal timed wrapper', 'floor', () => minimal.run('s', work)),
+      inlineCase('opossum', 'opossum defaults', 'peer', () => ob.fire()),
+      inlineCase('opt', 'breakwater { timeoutMs: 5_000 }', 'breakwater', () =>
+        sup.run('s', work, { timeoutMs: 5_000 }),
+      ),
+      inlineCase('sigopt', 'breakwater { signal }', 'breakwater', () =>
+        sup.run('s', work, { signal: never }),
+      ),
+      inlineCase('sig', 'breakwater, work takes a signal', 'breakwater', () => sup.run('s', sigWork)),
     ];
     break;
   }
