@@ -1,22 +1,20 @@
 /**
  * One service's side of the fleet protocol: what this node knows of the shared state, the writes
- * its local transitions cause, the gate before half-open and the probe lease. Every Redis command
+ * its local transitions cause, and the gate before half-open, which asks for the probe lease
+ * (lease.ts: acquire, renew, release) and decides what its answers mean. Every Redis command
  * here is fire-and-forget from the supervisor's point of view: the supervisor calls in
  * synchronously, and a reply (or a failure) is handled when it comes.
  */
-import { randomUUID } from 'node:crypto';
 import type { FleetConnection } from './connection.ts';
 import { script } from './connection.ts';
+import { ProbeLease } from './lease.ts';
 import type { ResolvedFleetOptions } from './options.ts';
 import { isNewer, parseReply, type Seen, type ServiceKeys, type Shared, sameSeen } from './protocol.ts';
-import { ACQUIRE, READ, RELEASE, RENEW, UPDATE } from './scripts.ts';
+import { READ, UPDATE } from './scripts.ts';
 import type { FleetCommand, FleetHost, FleetServiceView, LocalTransition, SharedState } from './types.ts';
 
 const readScript = script(READ);
 const updateScript = script(UPDATE);
-const acquireScript = script(ACQUIRE);
-const renewScript = script(RENEW);
-const releaseScript = script(RELEASE);
 
 /** Counters shared by every link of one fleet. */
 export interface FleetStats {
@@ -52,13 +50,6 @@ const COMMAND_STATES: Record<FleetCommand, SharedState> = {
   disable: 'disabled',
 };
 
-interface Lease {
-  readonly token: string;
-  /** The open this lease probes. */
-  readonly seen: Seen;
-  readonly renew: NodeJS.Timeout;
-}
-
 export class ServiceLink {
   readonly name: string;
   readonly #ctx: LinkContext;
@@ -70,10 +61,7 @@ export class ServiceLink {
   pending = false;
   /** An operator command that could not be written yet. */
   #pendingCommand: FleetCommand | undefined;
-  #lease: Lease | undefined;
-  #acquiring = false;
-  /** Host clock time before which the lease is not worth asking for again (it is held, or early). */
-  #retryAt = 0;
+  readonly #lease: ProbeLease;
   /** Host clock time when the shared open period ends, as Redis said (time left + now). */
   #sharedUntil = 0;
   /** The gate held a breaker back: this link owes the host a release() (lease won, fleet degraded). */
@@ -83,6 +71,22 @@ export class ServiceLink {
     this.name = name;
     this.#keys = keys;
     this.#ctx = ctx;
+    const leaseContext = { conn: ctx.conn, keys, leaseMs: ctx.o.leaseMs, now: () => ctx.host.clock.now() };
+    // What the lease's answers to an acquire mean here (lease.ts's LeaseOwner).
+    this.#lease = new ProbeLease(leaseContext, {
+      wanted: (base) => this.#waiting && sameSeen(base, this.#seen) && ctx.healthy(),
+      won: () => {
+        ctx.stats.leaseWins++;
+        this.#releaseGate(); // the gate now says yes: the breaker goes half-open
+        if (ctx.host.view(this.name)?.state !== 'half-open') this.#lease.release(this.#lease.end());
+      },
+      early: (until) => {
+        this.#sharedUntil = until;
+        this.#releaseGate();
+      },
+      held: () => this.#releaseGate(),
+      moved: (s) => this.#adopt(s, true),
+    });
   }
 
   /** The shared state as this node knows it (for status and tests). */
@@ -91,7 +95,7 @@ export class ServiceLink {
   }
 
   get holdsLease(): boolean {
-    return this.#lease !== undefined;
+    return this.#lease.held;
   }
 
   // ------------------------------------------------------------------ sync
@@ -138,21 +142,21 @@ export class ServiceLink {
    */
   gate(now: number): number | null {
     if (!this.#ctx.healthy() || this.#shared?.state !== 'open') return null;
-    if (this.#lease !== undefined && sameSeen(this.#lease.seen, this.#seen)) return null;
+    if (this.#lease.probes(this.#seen)) return null;
     this.#waiting = true;
     if (this.#sharedUntil > now) return this.#sharedUntil;
-    if (this.#retryAt > now) return this.#retryAt;
-    this.#acquire();
+    if (this.#lease.retryAt > now) return this.#lease.retryAt;
+    if (this.#seen !== undefined) this.#lease.acquire(this.#seen);
     // Bounded like the command: its reply (or its failure) calls release() sooner.
     return now + this.#ctx.o.commandTimeoutMs + 50;
   }
 
   /** A committed local transition. */
   local(t: LocalTransition): void {
-    const lease = t.from === 'half-open' ? this.#endLease() : undefined;
+    const token = t.from === 'half-open' ? this.#lease.end() : undefined;
     const ours = t.reason !== 'fleet' && t.reason !== 'manual' && t.reason !== 'restore';
     if (!ours || t.to === 'half-open') {
-      if (lease !== undefined) this.#release(lease.token);
+      this.#lease.release(token);
       return;
     }
     if (!this.#ctx.healthy()) {
@@ -161,17 +165,17 @@ export class ServiceLink {
     }
     if (t.from === 'half-open' && this.#shared?.state === 'open' && this.#seen !== undefined) {
       // The end of a probe period of the fleet-wide open: its outcome is everyone's.
-      this.#write('settle', t.to === 'closed' ? 'closed' : 'open', t.reason, this.#seen, lease?.token ?? '');
+      this.#write('settle', t.to === 'closed' ? 'closed' : 'open', t.reason, this.#seen, token ?? '');
       return;
     }
-    if (lease !== undefined) this.#release(lease.token);
+    this.#lease.release(token);
     const view = this.#ctx.host.view(this.name);
     if (t.to === 'open' && view !== undefined) this.#trip(view);
   }
 
   /** A fleet-wide operator command; written when Redis answers (now or at the next sync). */
   command(command: FleetCommand): void {
-    this.#endLease();
+    this.#lease.end();
     if (!this.#ctx.healthy()) {
       this.#pendingCommand = command;
       return;
@@ -186,18 +190,14 @@ export class ServiceLink {
 
   /** The fleet degraded: stop waiting for Redis; a breaker held at the gate decides alone. */
   degraded(): void {
-    this.#acquiring = false;
-    this.#retryAt = 0;
+    this.#lease.degraded();
     this.#releaseGate();
   }
 
   /** Gives a held lease back (bounded). */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#waiting = false;
-    const lease = this.#endLease();
-    if (lease !== undefined && this.#ctx.conn.up) {
-      await this.#ctx.conn.eval(releaseScript, [this.#keys.lease], [lease.token]).catch(() => {});
-    }
+    return this.#lease.close();
   }
 
   // ------------------------------------------------------------------ writes
@@ -264,8 +264,8 @@ export class ServiceLink {
     const newer = isNewer(s, this.#seen);
     if (!newer && !force) return;
     if (newer) this.#learn(s);
-    if (this.#lease !== undefined && !sameSeen(this.#lease.seen, this.#seen)) this.#endLease();
-    this.#retryAt = 0;
+    if (this.#lease.held && !this.#lease.probes(this.#seen)) this.#lease.end();
+    this.#lease.retryAt = 0;
     if (s.origin !== this.#ctx.o.node) this.#ctx.stats.adopted++;
     this.#ctx.host.adopt(
       this.name,
@@ -286,85 +286,6 @@ export class ServiceLink {
     if (!this.#waiting) return;
     this.#waiting = false;
     this.#ctx.host.release(this.name);
-  }
-
-  // ------------------------------------------------------------------ the probe lease
-
-  #acquire(): void {
-    const base = this.#seen;
-    if (this.#acquiring || base === undefined) return;
-    this.#acquiring = true;
-    const token = randomUUID();
-    const { conn, o } = this.#ctx;
-    const keys = [this.#keys.state, this.#keys.lease];
-    conn.eval(acquireScript, keys, [token, o.leaseMs, base.epoch, base.v]).then(
-      (raw) => {
-        this.#acquiring = false;
-        const r = parseReply(raw);
-        const now = this.#ctx.host.clock.now();
-        switch (r.tag) {
-          case 'won':
-            this.#won(token, base);
-            return;
-          case 'wait':
-            // The open period has not ended by Redis's clock: ask again when it has.
-            this.#sharedUntil = now + r.remainingMs + 1;
-            this.#releaseGate();
-            return;
-          case 'held':
-            // Another node probes; its outcome arrives as a message, or its lease expires by then.
-            this.#retryAt = now + (r.extra > 0 ? r.extra + 1 : 5);
-            this.#releaseGate();
-            return;
-          default:
-            // The shared state moved on without this node hearing of it (a lost message).
-            this.#adopt(r, true);
-        }
-      },
-      () => {
-        this.#acquiring = false; // the connection reports the failure; degraded() releases the gate
-      },
-    );
-  }
-
-  #won(token: string, base: Seen): void {
-    if (!this.#waiting || !sameSeen(base, this.#seen) || !this.#ctx.healthy()) {
-      this.#release(token); // the state moved while we asked: this lease probes nothing
-      return;
-    }
-    this.#ctx.stats.leaseWins++;
-    const renew = setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#ctx.o.leaseMs / 3)));
-    renew.unref();
-    this.#lease = { token, seen: base, renew };
-    this.#releaseGate(); // the gate now says yes: the breaker goes half-open
-    if (this.#ctx.host.view(this.name)?.state !== 'half-open') this.#release(this.#endLease()?.token);
-  }
-
-  #renew(): void {
-    const lease = this.#lease;
-    if (lease === undefined) return;
-    this.#ctx.conn.eval(renewScript, [this.#keys.lease], [lease.token, this.#ctx.o.leaseMs]).then(
-      (ok) => {
-        // Lost (it expired while Redis was unreachable): the probes finish; their outcome is still
-        // written against the open they probed, and rejected if someone else settled it first.
-        if (ok !== 1 && this.#lease === lease) clearInterval(this.#endLease()?.renew);
-      },
-      () => {},
-    );
-  }
-
-  /** Forgets the held lease (stops renewing) and returns it, for a settle or a release. */
-  #endLease(): Lease | undefined {
-    const lease = this.#lease;
-    if (lease === undefined) return undefined;
-    clearInterval(lease.renew);
-    this.#lease = undefined;
-    return lease;
-  }
-
-  #release(token: string | undefined): void {
-    if (token === undefined || !this.#ctx.conn.up) return;
-    this.#ctx.conn.eval(releaseScript, [this.#keys.lease], [token]).catch(() => {});
   }
 }
 

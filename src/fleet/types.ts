@@ -5,8 +5,8 @@
  * The fleet only hears about transitions and answers one question (may this open breaker move to
  * half-open?) from what it already knows: nothing on a call's path ever waits for Redis.
  */
+import type { CircuitState, TransitionReason } from '../core/states.ts';
 import type { Clock } from '../time/clock.ts';
-import type { CircuitState, TransitionReason } from '../types.ts';
 
 /** The states a fleet shares. Half-open is never shared: only the probe lease holder is half-open. */
 export type SharedState = 'closed' | 'open' | 'forced-open' | 'disabled';
