@@ -14,6 +14,15 @@ export interface CallPlan<T> {
   readonly transferList: readonly TransferListItem[] | undefined;
 }
 
+/**
+ * The plan of a call without options: the service's timeout and fallback. Written like
+ * planCall()'s plans, property for property, and not frozen, so that every plan shares one hidden
+ * class and the steps that read plans stay monomorphic.
+ */
+export function servicePlan(timeoutMs: number, fallback: Fallback<unknown> | undefined): CallPlan<unknown> {
+  return { timeoutMs, signal: undefined, fallback, transferList: undefined };
+}
+
 /** The plan of a call (validated by checkCall); a call without options shares its service's. */
 export function planCall<T>(
   servicePlan: CallPlan<unknown>,

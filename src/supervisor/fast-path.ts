@@ -1,9 +1,11 @@
 /**
  * The hot path of `run()`: every shortcut of the pipeline, behind one function. It applies to an
- * inline call with no options (work that takes a signal gets one of its own) through a closed breaker, while
- * nothing asks for every call to be timed, on a call not sampled for latency; with or without the
- * service's call timeout. Anything else goes through the pipeline (pipeline.ts), which does the
- * same steps in full: resolve the options → admit → execute → settle → apply transitions.
+ * inline call through a closed breaker, while nothing asks for every call to be timed, on a call
+ * not sampled for latency: with no options (work that takes a signal gets one of its own; with or
+ * without the service's call timeout), or with per-call options (checked and planned as the
+ * pipeline does, then straight to the inline executor). Anything else goes through the pipeline
+ * (pipeline.ts), which does the same steps in full: resolve the options → admit → execute →
+ * settle → apply transitions.
  *
  * Why it exists (BENCH.md: a bare `await fn()` is 55–70 ns; a minimal wrapper leaves room for
  * almost nothing): profiles showed `fn.length` (~45 ns when V8 cannot fold it), per-call closures
@@ -15,10 +17,12 @@
  * options, sampling) were ~5% (`npm run bench -- --scenario shapes`, signal work vs cockatiel,
  * alternating runs: 3.8-4.1x through the pipeline, 4.0-4.3x here).
  */
-import type { CallPlan } from './call-options.ts';
+import { checkCall } from '../call-checks.ts';
+import type { RunOptions } from '../types.ts';
+import { type CallPlan, planCall } from './call-options.ts';
 import type { Engine } from './engine.ts';
 import { NOT_TIMED } from './engine.ts';
-import { mayBeThenable, NEVER_ABORTED, startWork, takesSignal, type Work } from './inline.ts';
+import { inlineExecutor, mayBeThenable, NEVER_ABORTED, startWork, takesSignal, type Work } from './inline.ts';
 import { InlineCall } from './inline-call.ts';
 import { rejectLater } from './reject-later.ts';
 import type { PlainHandlers, ServiceRecord } from './service.ts';
@@ -34,20 +38,32 @@ export function fastRun<T>(
   fn: Work<T>,
   options: unknown,
 ): Promise<T> | undefined {
-  if (
-    options !== undefined ||
-    svc === undefined ||
-    !svc.fastInline ||
-    svc.breaker.state !== 'closed' ||
-    !e.plain
-  )
-    return undefined;
+  if (svc === undefined || !svc.fastInline || svc.breaker.state !== 'closed' || !e.plain) return undefined;
   if (typeof fn !== 'function') return undefined;
+  if (options !== undefined) return runWithOptions(e, svc, fn, options);
   const signalWork = takesSignal(svc, fn);
   if (--svc.sampleCountdown <= 0) return undefined;
   if (svc.callTimeoutMs === 0)
     return runPlain(e, svc, fn, signalWork ? new AbortController().signal : NEVER_ABORTED);
   return runTimed(e, svc, fn, signalWork);
+}
+
+/**
+ * Per-call options through a closed breaker: checked and planned as the pipeline does, then
+ * straight to the inline executor, past the pipeline's dispatch (executor choice, admission,
+ * sampling, the caller's signal). A bad option, a caller's signal already aborted or a sampled
+ * call goes to the pipeline, which checks again and answers.
+ */
+function runWithOptions<T>(
+  e: Engine,
+  svc: ServiceRecord,
+  fn: Work<T>,
+  options: unknown,
+): Promise<T> | undefined {
+  if (checkCall(fn, 'work', options) !== undefined) return undefined;
+  const plan = planCall(svc.plan as CallPlan<T>, options as RunOptions<T>);
+  if (plan.signal?.aborted === true || --svc.sampleCountdown <= 0) return undefined;
+  return inlineExecutor.execute(e, svc, e.begin(svc), false, NOT_TIMED, plan, fn as Work<unknown>);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Breaker } from '../core/breaker.ts';
 import type { ResolvedServiceOptions } from '../options.ts';
 import type { ScheduledTask } from '../time/scheduler.ts';
 import type { FallbackInfo, ServiceCounters, ServiceHealth, ServiceMetrics } from '../types.ts';
-import type { CallPlan } from './call-options.ts';
+import { type CallPlan, servicePlan } from './call-options.ts';
 import { LatencyWindow } from './latency.ts';
 import type { PoolLane } from './pool-lane.ts';
 
@@ -104,12 +104,9 @@ export class ServiceRecord implements Counters {
     this.options = options;
     this.breaker = breaker;
     this.pool = pool;
-    this.plan = Object.freeze({
-      timeoutMs: options.breaker.callTimeoutMs,
-      signal: undefined,
-      fallback: options.fallback,
-      transferList: undefined,
-    });
+    // Not frozen (readonly in its type): a frozen object has a hidden class of its own, and every
+    // step that reads a plan would then see two (this one, and the plans of calls with options).
+    this.plan = servicePlan(options.breaker.callTimeoutMs, options.fallback);
     this.sampleCountdown = 1;
     this.callTimeoutMs = options.breaker.callTimeoutMs;
     this.fallback = options.fallback;

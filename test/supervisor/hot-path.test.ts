@@ -192,6 +192,99 @@ describe('the hot path for work that takes a signal (no options, closed breaker)
   });
 });
 
+describe('the hot path for per-call options (closed breaker)', () => {
+  it('a per-call timeoutMs replaces the service’s, exactly, and a fallback answers the timeout', async () => {
+    const { clock, sup } = setup(500);
+    sup.register('fb', { breaker: { callTimeoutMs: 500 }, fallbackOnFailure: true });
+    await warm(sup);
+    for (let i = 0; i < 20; i++) await sup.run('fb', async () => 0);
+    const call = track(sup.run(S, () => hanging(), { timeoutMs: 100 }));
+    const withFallback = track(sup.run('fb', () => hanging(), { timeoutMs: 100, fallback: { value: -1 } }));
+    clock.advance(99);
+    await flushMicrotasks();
+    expect(call.outcome).toBeUndefined();
+    expect(withFallback.outcome).toBeUndefined();
+    clock.advance(1);
+    await flushMicrotasks();
+    expect(codeOf(errorOf(call))).toBe('ERR_CALL_TIMEOUT');
+    expect(withFallback.outcome).toEqual({ ok: true, value: -1 });
+    expect(sup.metrics(S)).toMatchObject({ timedOutRequests: 1, fallbacks: 0, inFlight: 0 });
+    expect(sup.metrics('fb')).toMatchObject({ timedOutRequests: 1, fallbacks: 1, inFlight: 0 });
+    // timeoutMs: 0 turns the timeout off for that call only.
+    const untimed = track(sup.run(S, () => hanging(), { timeoutMs: 0 }));
+    clock.advance(10_000);
+    await flushMicrotasks();
+    expect(untimed.outcome).toBeUndefined();
+    expect(sup.metrics(S).inFlight).toBe(1);
+  });
+
+  it('a per-call signal aborts the call (counted as aborted), and one already aborted never runs the work', async () => {
+    const { sup } = setup(500);
+    await warm(sup);
+    const controller = new AbortController();
+    let seen: AbortSignal | undefined;
+    const call = track(
+      sup.run(
+        S,
+        (signal: AbortSignal) => {
+          seen = signal;
+          return hanging();
+        },
+        { signal: controller.signal },
+      ),
+    );
+    controller.abort(new Error('caller gave up'));
+    await flushMicrotasks();
+    expect(codeOf(errorOf(call))).toBe('ERR_ABORTED');
+    expect(seen?.aborted).toBe(true);
+    let ran = false;
+    const late = await sup
+      .run(
+        S,
+        async () => {
+          ran = true;
+        },
+        { signal: controller.signal },
+      )
+      .catch((e: unknown) => e);
+    expect(codeOf(late)).toBe('ERR_ABORTED');
+    expect(ran).toBe(false);
+    expect(sup.metrics(S)).toMatchObject({ abortedRequests: 2, failedRequests: 0, inFlight: 0 });
+  });
+
+  it('a bad option on a hot service is refused before admission, like anywhere else', async () => {
+    const { sup } = setup(500);
+    await warm(sup);
+    for (const bad of [{ timeOutMs: 1 }, { timeoutMs: -1 }, { signal: {} }, { fallback: 3 }]) {
+      const error = await sup.run(S, async () => 1, bad as never).catch((e: unknown) => e);
+      expect(codeOf(error)).toBe('ERR_INVALID_OPTION');
+    }
+    const result = await sup.runResult(S, async () => 1, { timeOutMs: 1 } as never);
+    expect(result.ok).toBe(false);
+    expect(sup.metrics(S)).toMatchObject({ totalRequests: 20, successfulRequests: 20, inFlight: 0 });
+  });
+
+  it('with options the calls keep being sampled for latency', async () => {
+    const clock = new ManualClock(0);
+    const sup = new Supervisor({ clock });
+    sup.register(S, { breaker: { callTimeoutMs: 500 }, latencySampleEvery: 4 });
+    for (let i = 0; i < 40; i++) {
+      await sup.run(
+        S,
+        () =>
+          new Promise<number>((resolve) => {
+            clock.advance(200);
+            resolve(i);
+          }),
+        { timeoutMs: 1_000 },
+      );
+    }
+    // Every call takes 200 ms of the clock: the sampled ones (in the general path) report that.
+    expect(sup.metrics(S).avgResponseTimeMs).toBeCloseTo(200, 0);
+    expect(sup.metrics(S)).toMatchObject({ successfulRequests: 40, inFlight: 0 });
+  });
+});
+
 describe('protection errors made by create()', () => {
   it('are the same native errors the constructors make, minus the stack frames', () => {
     const made = CircuitOpenError.create(S, 1_750, 1_000);
